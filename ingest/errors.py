@@ -4,7 +4,8 @@ XizmatError                      base of everything we raise on purpose
 ├── IngestError                  one file could not be ingested (the batch goes on)
 │   codes: empty_file, not_text, invalid_pdf, encrypted_pdf, no_extractable_text, too_many_pages,
 │          decompression_limit, file_too_large, unsupported_type, invalid_docx, invalid_html,
-│          invalid_json, invalid_record, parse_timeout, parse_memory_limit, parse_failed
+│          invalid_json, invalid_record, encrypted_docx, invalid_manifest, not_found,
+│          parse_timeout, parse_memory_limit, parse_failed
 ├── StoreError                   the database is missing, corrupt or of another schema
 └── ConfigError                  a setting or argument is out of range
 
