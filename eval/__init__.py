@@ -1,0 +1,1 @@
+"""Evaluation: measure retrieval quality and the text tools against labelled data."""

@@ -1,0 +1,108 @@
+"""The one text normalisation shared by documents and queries: display cleaning and matching keys.
+
+``clean_text`` keeps text displayable (apostrophes untouched); ``normalize_key`` builds the matching key
+(case, apostrophes, ё and Uzbek script folded); ``strip_apostrophes_key`` is the loose key that also lets
+"ozbekiston" meet "oʻzbekiston". See docs/text-normalisation.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from ingest.errors import ConfigError
+from ingest.langid import LANGUAGE_TAGS, detect_language
+from ingest.transliterate import cyrillic_to_latin
+
+__all__ = ["APOSTROPHES", "clean_text", "fold_apostrophes", "normalize_key", "strip_apostrophes_key"]
+
+logger = logging.getLogger(__name__)
+
+# Every glyph real Uzbek text uses for the oʻ/gʻ mark and the tutuq belgisi.
+APOSTROPHES = (
+    "'"  # U+0027 ASCII apostrophe
+    "\u2018\u2019"  # ‘ ’ typographic quotes (portal text: o‘, o’)
+    "`\u00b4"  # ` ´ grave and acute accents (o`)
+    "\u02bb\u02bc\u02bd"  # ʻ ʼ ʽ modifier letters (the official oʻ and tutuq)
+    "\u02b9\u02c8\u2032"  # ʹ ˈ ′ prime-like marks from keyboards and OCR
+    "\uff07"  # ＇ fullwidth apostrophe
+)
+_FOLD = str.maketrans({c: "'" for c in APOSTROPHES})
+
+_NEWLINES = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+# C0/C1 controls except \t and \n, zero-width and bidi controls, soft hyphen, lone surrogates.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+    "\ud800-\udfff]+"
+)
+_SPACES = re.compile("[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+_CYR_TO_LAT_LOOKALIKE = str.maketrans("аеёорсухіјѕԁһԛԝ", "aeeopcyxijsdhqw")
+_LAT_TO_CYR_LOOKALIKE = str.maketrans("aeopcyx", "аеорсух")
+_UZ_CYRL_TAGS = frozenset({"uz-Cyrl"})
+
+
+def clean_text(text: str) -> str:
+    """Display-safe text: NFC, \\n line ends, no control/zero-width/bidi characters, single spaces."""
+    text = _NEWLINES.sub("\n", text)
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    return _SPACES.sub(" ", text)
+
+
+def fold_apostrophes(text: str) -> str:
+    """Write every apostrophe variant (ʻ ʼ ' ‘ ’ ` ´ ...) as the ASCII apostrophe."""
+    return text.translate(_FOLD)
+
+
+def _fix_mixed_word(match: re.Match[str]) -> str:
+    # "аdliya" with a Cyrillic а (seen on my.gov.uz): a word takes the script of most of its letters.
+    word = match.group(0)
+    cyr = sum(1 for c in word if "\u0400" <= c <= "\u052f")
+    if cyr == 0:
+        return word
+    lat = sum(1 for c in word if "a" <= c <= "z" or "\u00c0" <= c <= "\u024f")
+    if lat > cyr:
+        return word.translate(_CYR_TO_LAT_LOOKALIKE)
+    if cyr > lat > 0:
+        return word.translate(_LAT_TO_CYR_LOOKALIKE)
+    return word
+
+
+def _check_lang(lang: str | None) -> str | None:
+    if lang is None or lang in LANGUAGE_TAGS or lang == "uz":
+        return lang
+    raise ConfigError(
+        f"lang={lang!r} is not a language tag we know; use one of {sorted(LANGUAGE_TAGS)}, 'uz' or None "
+        "(None detects it)"
+    )
+
+
+def normalize_key(text: str, *, lang: str | None = None) -> str:
+    """The matching key: cleaned, casefolded, apostrophes folded, Russian ё -> е, Uzbek Cyrillic -> Latin.
+
+    ``lang`` is a tag ("uz-Latn", "uz-Cyrl", "uz", "ru", "en", "und"); None detects it. Russian stays in
+    Cyrillic. Idempotent.
+    """
+    lang = _check_lang(lang)
+    key = unicodedata.normalize("NFC", clean_text(text).casefold())
+    key = " ".join(fold_apostrophes(key).split())
+    key = _WORD.sub(_fix_mixed_word, key)
+    if lang is None:
+        uz_cyrillic = detect_language(key).tag in _UZ_CYRL_TAGS
+    else:
+        uz_cyrillic = lang == "uz-Cyrl" or (lang == "uz" and detect_language(key).script == "Cyrl")
+    if uz_cyrillic:
+        # Letters the transliteration leaves (і, ј) may now sit in a Latin word: settle them again.
+        key = _WORD.sub(_fix_mixed_word, fold_apostrophes(cyrillic_to_latin(key)))
+    else:
+        key = key.replace("ё", "е")
+    # Dropping ь or swapping a look-alike can bring a combining mark next to a new base letter.
+    return unicodedata.normalize("NFC", " ".join(key.split()))
+
+
+def strip_apostrophes_key(text: str, *, lang: str | None = None) -> str:
+    """The loose key: ``normalize_key`` with apostrophes removed, so "ozbekiston" meets "oʻzbekiston"."""
+    key = normalize_key(text, lang=lang).replace("'", "")
+    return unicodedata.normalize("NFC", " ".join(key.split()))
