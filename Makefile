@@ -1,0 +1,52 @@
+# Xizmat: `make run` serves the sample corpus on http://127.0.0.1:8000; `make test` runs the suite.
+# Both create .venv and install pinned dependencies on a fresh machine; nothing else is needed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+XIZMAT := $(BIN)/xizmat
+DATA   ?= data
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install install-test ingest index serve lint clean help
+
+help:
+	@echo "make run    - install, ingest corpus/, build the index and serve http://$(HOST):$(PORT)"
+	@echo "make test   - install everything (test and optional extras) and run the test suite"
+	@echo "make clean  - remove .venv and $(DATA)/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps: reinstall when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test,eval,st]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+ingest: install
+	$(XIZMAT) ingest corpus/ --data-dir $(DATA)
+
+index: ingest
+	$(XIZMAT) index build --data-dir $(DATA)
+
+run: index
+	$(XIZMAT) serve --data-dir $(DATA) --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+lint: install-test
+	$(BIN)/python -m ruff check ingest index api eval xizmat tests
+	$(BIN)/python -m mypy
+
+clean:
+	rm -rf $(VENV) $(DATA)
