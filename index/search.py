@@ -1,0 +1,401 @@
+"""Hybrid search: exact references first, then lexical ∥ dense candidates fused, filtered, grouped.
+
+Fusion is weighted reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009):
+    score(c) = Σ_s w_s / (k + rank_s(c))
+with the lexical weight raised for long, story-like questions, where the small multilingual model is
+weakest, and lowered for short paraphrase-like queries. Passages are aggregated to articles (``ref``)
+and articles to groups (a document or a service). Parameters were tuned on ../shared/eval/dev only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from index.analysis import DEFAULT_ANALYZER
+from index.build import DOCUMENTS_FILE
+from index.embed import Embedder
+from index.generation import LoadedGeneration, load_current
+from index.lexical import LexicalIndex, expand_typos
+from index.references import ActCatalog, Resolution, find_references
+from index.thesaurus import Thesaurus, load_thesaurus
+from ingest.errors import XizmatError
+from ingest.langid import detect_language
+from ingest.normalize import clean_text
+from ingest.records import Chunk, CitationPath
+
+__all__ = [
+    "FILTER_FIELDS",
+    "FusionParams",
+    "Group",
+    "HybridSearcher",
+    "Passage",
+    "QueryError",
+    "SearchFilters",
+    "SearchResult",
+]
+
+logger = logging.getLogger(__name__)
+
+FILTER_FIELDS = ("kind", "act", "authority", "category", "status", "script", "date_from", "date_to")
+LANG_FILTERS = ("uz", "uz-Latn", "uz-Cyrl", "ru", "en")
+_WORD = re.compile(r"[^\W_]+(?:['ʻʼ’‘`´][^\W_]+)*")
+
+
+class QueryError(XizmatError):
+    """A query or its options are out of range (codes: empty_query, query_too_long, invalid_k,
+    invalid_page, unknown_filter, invalid_filter)."""
+
+    code = "invalid_query"
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Knobs of hybrid ranking (tuned on the dev set; see docs/retrieval.md)."""
+
+    rrf_k: float = 60.0
+    lexical_weight: float = 1.0
+    dense_weight: float = 1.0
+    long_query_tokens: int = 12
+    long_lexical_weight: float = 1.5
+    long_dense_weight: float = 0.5
+    candidates: int = 200
+    thesaurus_weight: float = 0.5
+    typo_max_tokens: int = 4
+    mode: str = "rrf"  # "rrf" | "weighted" | "lexical" | "dense"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrictions on results; empty fields do not restrict."""
+
+    lang: str = ""
+    kind: str = ""
+    act: str = ""
+    authority: str = ""
+    category: str = ""
+    status: str = ""
+    script: str = ""
+    date_from: str = ""
+    date_to: str = ""
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> SearchFilters:
+        """Filters from ``key=value`` pairs; an unknown key is an error naming the allowed ones."""
+        unknown = sorted(set(values) - set(FILTER_FIELDS) - {"lang"})
+        if unknown:
+            raise QueryError(
+                f"unknown filter {', '.join(unknown)}; allowed: lang, {', '.join(FILTER_FIELDS)}",
+                code="unknown_filter",
+            )
+        filters = cls(**{k: str(v) for k, v in values.items()})
+        if filters.lang and filters.lang not in LANG_FILTERS:
+            raise QueryError(
+                f"lang={filters.lang!r} is not one of {', '.join(LANG_FILTERS)}", code="invalid_filter"
+            )
+        return filters
+
+    def active(self) -> bool:
+        return any(asdict(self).values())
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A cited passage with the offsets of the matched words."""
+
+    chunk_id: int
+    ref: str
+    doc_id: str
+    text: str
+    citation: str
+    highlights: list[list[int]]
+    score: float
+    path: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A document or service with its best passages."""
+
+    id: str
+    kind: str
+    title: str
+    url: str
+    status: str
+    score: float
+    passages: list[Passage]
+    lang: str = ""
+    authority: str = ""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The answer to one search: groups best first, plus what was understood of the query."""
+
+    query_id: str
+    lang: str
+    script: str
+    groups: list[Group]
+    total_groups: int = 0
+    reference: dict[str, Any] | None = None
+    refs: list[tuple[str, float]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("refs")
+        return data
+
+
+class HybridSearcher:
+    """Searches one loaded generation; thread-safe for reads."""
+
+    def __init__(
+        self,
+        generation: LoadedGeneration,
+        lexical: LexicalIndex,
+        embedder: Embedder,
+        *,
+        params: FusionParams | None = None,
+        thesaurus: Thesaurus | None = None,
+    ) -> None:
+        self.generation = generation
+        self.lexical = lexical
+        self.embedder = embedder
+        self.params = params or FusionParams()
+        self.thesaurus = thesaurus if thesaurus is not None else load_thesaurus()
+        self.chunks: dict[int, Chunk] = {}
+        for row in generation.iter_chunks():
+            row["path"] = CitationPath(**row["path"])
+            chunk = Chunk(**row)
+            self.chunks[chunk.id] = chunk
+        docs = json.loads((generation.path / DOCUMENTS_FILE).read_text(encoding="utf-8"))
+        self.documents: dict[str, dict[str, Any]] = {d["id"]: d for d in docs}
+        self.by_ref: dict[str, list[int]] = defaultdict(list)
+        for chunk in self.chunks.values():
+            self.by_ref[chunk.ref].append(chunk.id)
+        for ids in self.by_ref.values():
+            ids.sort(key=lambda i: self.chunks[i].seq)
+        titles: dict[str, list[str]] = defaultdict(list)
+        for d in self.documents.values():
+            if d["kind"] != "service":
+                titles[d["work_id"]] += [t for t in (d["short_title"], d["title"]) if t]
+        self.catalog = ActCatalog.from_articles(
+            ((self.documents[c.doc_id]["work_id"], c.article_id, "") for c in self.chunks.values()
+             if self.documents[c.doc_id]["kind"] != "service"),
+            titles,
+        )
+
+    @classmethod
+    def open(cls, data_dir: Path, embedder: Embedder, *, params: FusionParams | None = None) -> HybridSearcher:
+        """Load the published generation of a data directory."""
+        generation = load_current(data_dir, embedder_id=embedder.id, dim=embedder.dim)
+        lexical = LexicalIndex.load(generation.lexical_dir)
+        return cls(generation, lexical, embedder, params=params)
+
+    # -- public ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        page: int = 1,
+        filters: SearchFilters | None = None,
+        passages_per_group: int = 3,
+        max_query_chars: int = 1000,
+    ) -> SearchResult:
+        """Ranked groups for a query, with cited, highlighted passages."""
+        text = self._check(query, k=k, page=page, max_query_chars=max_query_chars)
+        filters = filters or SearchFilters()
+        guess = detect_language(text)
+        refs, resolution, query_tokens = self.rank_refs(text, filters=filters, limit=max(200, k * page * 5))
+        groups = self._group(refs, query_tokens, passages_per_group)
+        start = (page - 1) * k
+        return SearchResult(
+            query_id=uuid.uuid4().hex, lang=guess.tag, script=guess.script, groups=groups[start : start + k],
+            total_groups=len(groups), reference=_resolution_dict(resolution), refs=refs,
+        )
+
+    def rank_refs(
+        self, query: str, *, filters: SearchFilters | None = None, limit: int = 100
+    ) -> tuple[list[tuple[str, float]], Resolution | None, set[str]]:
+        """Articles (refs) best first with their fused scores, the resolved reference, the query tokens."""
+        filters = filters or SearchFilters()
+        allowed = self._allowed(filters) if filters.active() else None
+        resolution = find_references(query, self.catalog)
+        tokens, weights = self._query_tokens(query)
+        chunk_scores = self._fuse(query, tokens, weights, allowed)
+        ref_scores: dict[str, float] = {}
+        best_chunk: dict[str, int] = {}
+        for chunk_id, score in chunk_scores.items():
+            ref = self.chunks[chunk_id].ref
+            if score > ref_scores.get(ref, -1.0):
+                ref_scores[ref] = score
+                best_chunk[ref] = chunk_id
+        ranked = sorted(ref_scores.items(), key=lambda kv: -kv[1])
+        if resolution is not None and resolution.status == "found":
+            top = (ranked[0][1] if ranked else 0.0) + 1.0
+            pinned = [(r, top) for r in resolution.refs if self._ref_allowed(r, allowed)]
+            ranked = pinned + [(r, s) for r, s in ranked if r not in resolution.refs]
+        return ranked[:limit], resolution, set(tokens)
+
+    def chunk(self, chunk_id: int) -> Chunk | None:
+        return self.chunks.get(chunk_id)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _check(query: str, *, k: int, page: int, max_query_chars: int) -> str:
+        if not isinstance(k, int) or not 1 <= k <= 100:
+            raise QueryError(f"k={k} is out of range; ask for 1 to 100 results", code="invalid_k")
+        if not isinstance(page, int) or not 1 <= page <= 100:
+            raise QueryError(f"page={page} is out of range; use 1 to 100", code="invalid_page")
+        if len(query) > max_query_chars:
+            raise QueryError(
+                f"the query has {len(query)} characters, above the limit of {max_query_chars}; shorten it",
+                code="query_too_long",
+            )
+        text = clean_text(query).strip()
+        if not text:
+            raise QueryError("the query is empty; type a few words", code="empty_query")
+        return text
+
+    def _query_tokens(self, query: str) -> tuple[list[str], list[float]]:
+        tokens = DEFAULT_ANALYZER.analyze_query(query)
+        if 0 < len(tokens) <= self.params.typo_max_tokens:
+            fixes = expand_typos(tokens, self.lexical.typo_vocabulary)
+            for wrong, right in fixes.items():
+                tokens += [t for t in right[:2] if t not in tokens]
+        return self.thesaurus.expand(tokens, weight=self.params.thesaurus_weight)
+
+    def _fuse(
+        self, query: str, tokens: list[str], weights: list[float], allowed: set[int] | None
+    ) -> dict[int, float]:
+        p = self.params
+        n = p.candidates if allowed is None else max(p.candidates * 5, 1000)
+        lexical = self.lexical.search(tokens, k=n, weights=weights) if tokens and p.mode != "dense" else []
+        dense: list[tuple[int, float]] = []
+        if p.mode != "lexical":
+            vector = self.embedder.embed_queries([query])[0]
+            dense = self.generation.dense.search(vector, min(n, len(self.chunks)))
+        if allowed is not None:
+            lexical = [(i, s) for i, s in lexical if i in allowed]
+            dense = [(i, s) for i, s in dense if i in allowed]
+        long_query = len(tokens) >= p.long_query_tokens
+        w_lex = p.long_lexical_weight if long_query else p.lexical_weight
+        w_dense = p.long_dense_weight if long_query else p.dense_weight
+        scores: dict[int, float] = defaultdict(float)
+        if p.mode == "weighted":
+            for hits, w in ((lexical, w_lex), (dense, w_dense)):
+                if hits:
+                    top, low = hits[0][1], hits[-1][1]
+                    for i, s in hits:
+                        scores[i] += w * ((s - low) / (top - low) if top > low else 1.0)
+            return scores
+        for hits, w in ((lexical, w_lex), (dense, w_dense)):
+            for rank, (i, _) in enumerate(hits, start=1):
+                scores[i] += w / (p.rrf_k + rank)
+        return scores
+
+    def _allowed(self, f: SearchFilters) -> set[int]:
+        allowed = set()
+        for chunk in self.chunks.values():
+            d = self.documents[chunk.doc_id]
+            if f.lang and not (d["lang"] == f.lang or (f.lang == "uz" and d["lang"].startswith("uz"))):
+                continue
+            if f.kind and d["kind"] != f.kind:
+                continue
+            if f.act and f.act not in (d["id"], d["work_id"]):
+                continue
+            if f.authority and f.authority.casefold() not in d["authority"].casefold():
+                continue
+            if f.category and f.category.casefold() != d["category"].casefold():
+                continue
+            if f.status and d["status"] != f.status:
+                continue
+            if f.script and d["script"] != f.script:
+                continue
+            if f.date_from and (not d["adopted"] or d["adopted"] < f.date_from):
+                continue
+            if f.date_to and (not d["adopted"] or d["adopted"] > f.date_to):
+                continue
+            allowed.add(chunk.id)
+        return allowed
+
+    def _ref_allowed(self, ref: str, allowed: set[int] | None) -> bool:
+        return allowed is None or any(i in allowed for i in self.by_ref.get(ref, ()))
+
+    def _group(self, refs: Sequence[tuple[str, float]], tokens: set[str], per_group: int) -> list[Group]:
+        groups: dict[str, dict[str, Any]] = {}
+        order: list[str] = []
+        for ref, score in refs:
+            for chunk_id in self.by_ref.get(ref, ()):
+                chunk = self.chunks[chunk_id]
+                g = groups.get(chunk.doc_id)
+                if g is None:
+                    g = groups[chunk.doc_id] = {"score": score, "passages": [], "refs": set()}
+                    order.append(chunk.doc_id)
+                if ref in g["refs"] or len(g["passages"]) >= per_group:
+                    continue
+                g["refs"].add(ref)
+                best = self._best_chunk(ref, chunk.doc_id, tokens)
+                g["passages"].append(self._passage(best, score, tokens))
+                break
+        out = []
+        for doc_id in order:
+            d = self.documents[doc_id]
+            g = groups[doc_id]
+            out.append(
+                Group(
+                    id=doc_id, kind=d["kind"], title=d["title"], url=d["url"], status=d["status"],
+                    score=round(g["score"], 6), passages=g["passages"], lang=d["lang"], authority=d["authority"],
+                )
+            )
+        return out
+
+    def _best_chunk(self, ref: str, doc_id: str, tokens: set[str]) -> Chunk:
+        """Of an article's chunks in one document, the one matching most query tokens."""
+        candidates = [self.chunks[i] for i in self.by_ref[ref] if self.chunks[i].doc_id == doc_id]
+        return max(candidates, key=lambda c: (len(_highlights(c.text, c.lang, tokens)), -c.seq))
+
+    def _passage(self, chunk: Chunk, score: float, tokens: set[str]) -> Passage:
+        return Passage(
+            chunk_id=chunk.id, ref=chunk.ref, doc_id=chunk.doc_id, text=chunk.text, citation=chunk.citation,
+            highlights=_highlights(chunk.text, chunk.lang, tokens), score=round(score, 6),
+            path=chunk.path.as_dict(),
+        )
+
+
+@lru_cache(maxsize=200_000)
+def _word_tokens(word: str, lang: str) -> tuple[str, ...]:
+    return tuple(DEFAULT_ANALYZER.analyze(word, lang=lang))
+
+
+def _highlights(text: str, lang: str, tokens: set[str]) -> list[list[int]]:
+    """[start, end) offsets of the words in ``text`` whose analysis meets the query tokens."""
+    if not tokens:
+        return []
+    spans = []
+    for m in _WORD.finditer(text):
+        if any(t in tokens for t in _word_tokens(m.group(0), lang)):
+            spans.append([m.start(), m.end()])
+    return spans
+
+
+def _resolution_dict(resolution: Resolution | None) -> dict[str, Any] | None:
+    if resolution is None:
+        return None
+    return {
+        "status": resolution.status, "refs": list(resolution.refs), "candidates": list(resolution.candidates),
+        "message": resolution.message, "article": resolution.reference.article_id,
+        "act": resolution.reference.act_text,
+    }
+
