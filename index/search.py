@@ -31,6 +31,7 @@ from ingest.errors import XizmatError
 from ingest.langid import detect_language
 from ingest.normalize import clean_text
 from ingest.records import Chunk, CitationPath
+from ingest.transliterate import cyrillic_to_latin
 
 __all__ = [
     "FILTER_FIELDS",
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 FILTER_FIELDS = ("kind", "act", "authority", "category", "status", "script", "date_from", "date_to")
 LANG_FILTERS = ("uz", "uz-Latn", "uz-Cyrl", "ru", "en")
+# Above this language-detection confidence a Cyrillic query is taken to be Uzbek (see _script_neutral).
+UZ_CYRL_CONFIDENCE = 0.75
 _WORD = re.compile(r"[^\W_]+(?:['ʻʼ’‘`´][^\W_]+)*")
 
 
@@ -154,6 +157,14 @@ class SearchResult:
         return data
 
 
+@dataclass(frozen=True)
+class _Ranking:
+    refs: list[tuple[str, float]]
+    docs: dict[str, str]
+    resolution: Resolution | None
+    tokens: set[str]
+
+
 class HybridSearcher:
     """Searches one loaded generation; thread-safe for reads."""
 
@@ -216,36 +227,54 @@ class HybridSearcher:
         text = self._check(query, k=k, page=page, max_query_chars=max_query_chars)
         filters = filters or SearchFilters()
         guess = detect_language(text)
-        refs, resolution, query_tokens = self.rank_refs(text, filters=filters, limit=max(200, k * page * 5))
-        groups = self._group(refs, query_tokens, passages_per_group)
+        ranking = self._rank(text, filters=filters, limit=max(200, k * page * 5), prefer_lang=guess.lang)
+        groups = self._group(ranking, passages_per_group)
         start = (page - 1) * k
         return SearchResult(
             query_id=uuid.uuid4().hex, lang=guess.tag, script=guess.script, groups=groups[start : start + k],
-            total_groups=len(groups), reference=_resolution_dict(resolution), refs=refs,
+            total_groups=len(groups), reference=_resolution_dict(ranking.resolution), refs=ranking.refs,
         )
 
     def rank_refs(
         self, query: str, *, filters: SearchFilters | None = None, limit: int = 100
     ) -> tuple[list[tuple[str, float]], Resolution | None, set[str]]:
         """Articles (refs) best first with their fused scores, the resolved reference, the query tokens."""
-        filters = filters or SearchFilters()
+        ranking = self._rank(query, filters=filters or SearchFilters(), limit=limit, prefer_lang="")
+        return ranking.refs, ranking.resolution, ranking.tokens
+
+    def _rank(self, query: str, *, filters: SearchFilters, limit: int, prefer_lang: str) -> _Ranking:
         allowed = self._allowed(filters) if filters.active() else None
         resolution = find_references(query, self.catalog)
+        query = self._script_neutral(query)
         tokens, weights = self._query_tokens(query)
         chunk_scores = self._fuse(query, tokens, weights, allowed)
         ref_scores: dict[str, float] = {}
-        best_chunk: dict[str, int] = {}
+        best: dict[str, int] = {}
         for chunk_id, score in chunk_scores.items():
             ref = self.chunks[chunk_id].ref
             if score > ref_scores.get(ref, -1.0):
                 ref_scores[ref] = score
-                best_chunk[ref] = chunk_id
+                best[ref] = chunk_id
         ranked = sorted(ref_scores.items(), key=lambda kv: -kv[1])
         if resolution is not None and resolution.status == "found":
             top = (ranked[0][1] if ranked else 0.0) + 1.0
             pinned = [(r, top) for r in resolution.refs if self._ref_allowed(r, allowed)]
             ranked = pinned + [(r, s) for r, s in ranked if r not in resolution.refs]
-        return ranked[:limit], resolution, set(tokens)
+        ranked = ranked[:limit]
+        docs = {ref: self._doc_for(ref, best.get(ref), chunk_scores, allowed, prefer_lang) for ref, _ in ranked}
+        return _Ranking(refs=ranked, docs=docs, resolution=resolution, tokens=set(tokens))
+
+    def _doc_for(
+        self, ref: str, best: int | None, scores: Mapping[int, float], allowed: set[int] | None, prefer_lang: str
+    ) -> str:
+        """The document that shows an article: one in the query's language when the article exists in
+        it (translations share refs), else the one whose chunk scored best."""
+        ids = [i for i in self.by_ref[ref] if allowed is None or i in allowed]
+        if prefer_lang:
+            same = [i for i in ids if self.chunks[i].lang.split("-")[0] == prefer_lang]
+            if same:
+                return self.chunks[max(same, key=lambda i: scores.get(i, 0.0))].doc_id
+        return self.chunks[best if best is not None else ids[0]].doc_id
 
     def chunk(self, chunk_id: int) -> Chunk | None:
         return self.chunks.get(chunk_id)
@@ -267,6 +296,16 @@ class HybridSearcher:
         if not text:
             raise QueryError("the query is empty; type a few words", code="empty_query")
         return text
+
+    @staticmethod
+    def _script_neutral(query: str) -> str:
+        """A query that is clearly Uzbek Cyrillic is searched in its Latin form, so that both scripts
+        return the same results (most Uzbek text, and the model's best Uzbek, is Latin). Ambiguous
+        Cyrillic ("паспорт") stays as typed and is analysed both as Russian and as Uzbek."""
+        guess = detect_language(query)
+        if guess.tag == "uz-Cyrl" and guess.confidence >= UZ_CYRL_CONFIDENCE:
+            return cyrillic_to_latin(query)
+        return query
 
     def _query_tokens(self, query: str) -> tuple[list[str], list[float]]:
         tokens = DEFAULT_ANALYZER.analyze_query(query)
@@ -333,26 +372,17 @@ class HybridSearcher:
     def _ref_allowed(self, ref: str, allowed: set[int] | None) -> bool:
         return allowed is None or any(i in allowed for i in self.by_ref.get(ref, ()))
 
-    def _group(self, refs: Sequence[tuple[str, float]], tokens: set[str], per_group: int) -> list[Group]:
+    def _group(self, ranking: _Ranking, per_group: int) -> list[Group]:
         groups: dict[str, dict[str, Any]] = {}
-        order: list[str] = []
-        for ref, score in refs:
-            for chunk_id in self.by_ref.get(ref, ()):
-                chunk = self.chunks[chunk_id]
-                g = groups.get(chunk.doc_id)
-                if g is None:
-                    g = groups[chunk.doc_id] = {"score": score, "passages": [], "refs": set()}
-                    order.append(chunk.doc_id)
-                if ref in g["refs"] or len(g["passages"]) >= per_group:
-                    continue
-                g["refs"].add(ref)
-                best = self._best_chunk(ref, chunk.doc_id, tokens)
-                g["passages"].append(self._passage(best, score, tokens))
-                break
+        for ref, score in ranking.refs:
+            doc_id = ranking.docs[ref]
+            g = groups.setdefault(doc_id, {"score": score, "passages": []})
+            if len(g["passages"]) < per_group:
+                chunk = self._best_chunk(ref, doc_id, ranking.tokens)
+                g["passages"].append(self._passage(chunk, score, ranking.tokens))
         out = []
-        for doc_id in order:
+        for doc_id, g in groups.items():
             d = self.documents[doc_id]
-            g = groups[doc_id]
             out.append(
                 Group(
                     id=doc_id, kind=d["kind"], title=d["title"], url=d["url"], status=d["status"],

