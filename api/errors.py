@@ -5,6 +5,9 @@ XizmatError (ingest.errors)
 │                                         unknown_filter, invalid_filter
 ├── NotFoundError                    404  document_not_found, article_not_found, chunk_not_found
 ├── IndexNotReadyError               503  index_not_ready
+├── ApiError (api.security, routes)  its own status: 401 unauthorized, 403 forbidden / admin_disabled,
+│                                         400 key_in_query, 429 rate_limited (with Retry-After),
+│                                         404 query_not_found / task_not_found, 400 invalid_upload
 ├── SearchIndexError, StoreError     503  their own codes (index_corrupt, store_corrupt, ...)
 └── anything else                    500  its own code, with a fixed message
 Request validation                   422  invalid_k, invalid_page, invalid_chunk_id, invalid_request
@@ -29,7 +32,7 @@ from index.dense import SearchIndexError
 from index.search import QueryError
 from ingest.errors import StoreError, XizmatError
 
-__all__ = ["IndexNotReadyError", "NotFoundError", "error_body", "install_error_handlers"]
+__all__ = ["ApiError", "IndexNotReadyError", "NotFoundError", "error_body", "install_error_handlers"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,17 @@ class IndexNotReadyError(XizmatError):
     code = "index_not_ready"
 
 
+class ApiError(XizmatError):
+    """An error that carries its own HTTP status and headers (auth, rate limits, admin tasks)."""
+
+    def __init__(
+        self, message: str, *, code: str, status: int, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.headers = dict(headers or {})
+
+
 def request_id_of(request: Request) -> str:
     """The id the request-id middleware gave this request ("" outside it)."""
     return str(request.scope.get("state", {}).get("request_id", ""))
@@ -68,6 +82,8 @@ def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
 
 def status_of(exc: XizmatError) -> int:
     """The HTTP status of a domain error."""
+    if isinstance(exc, ApiError):
+        return exc.status
     if isinstance(exc, QueryError):
         return 422
     if isinstance(exc, NotFoundError):
@@ -94,7 +110,8 @@ async def _xizmat_error(request: Request, exc: Exception) -> JSONResponse:
             if status == 503 else INTERNAL_MESSAGE
         )
         return _respond(request, status, exc.code, message)
-    return _respond(request, status, exc.code, exc.message)
+    headers = exc.headers if isinstance(exc, ApiError) else None
+    return _respond(request, status, exc.code, exc.message, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

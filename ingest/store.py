@@ -96,6 +96,47 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX chunks_doc ON chunks(doc_id, seq);
     CREATE INDEX chunks_ref ON chunks(ref);
     """,
+    # 2: the operational log of the API: queries, feedback on them, and admin tasks
+    """
+    CREATE TABLE query_log (
+        id TEXT PRIMARY KEY,
+        ts TEXT NOT NULL,
+        route TEXT NOT NULL,
+        query TEXT NOT NULL,
+        lang TEXT NOT NULL DEFAULT '',
+        script TEXT NOT NULL DEFAULT '',
+        latency_ms REAL NOT NULL,
+        results TEXT NOT NULL DEFAULT '[]',
+        generation TEXT NOT NULL DEFAULT '',
+        no_answer INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        client TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX query_log_ts ON query_log(ts);
+    CREATE TABLE feedback (
+        id TEXT PRIMARY KEY,
+        ts TEXT NOT NULL,
+        query_id TEXT NOT NULL REFERENCES query_log(id),
+        result_id TEXT NOT NULL DEFAULT '',
+        helpful INTEGER,
+        answered_caller INTEGER
+    );
+    CREATE INDEX feedback_query ON feedback(query_id);
+    CREATE TABLE tasks (
+        task_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('ingest', 'delete', 'reindex')),
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        file_path TEXT NOT NULL DEFAULT '',
+        original_name TEXT NOT NULL DEFAULT '',
+        target TEXT NOT NULL DEFAULT '',
+        error_code TEXT,
+        error_message TEXT,
+        result TEXT
+    );
+    CREATE INDEX tasks_state ON tasks(state, created_at);
+    """,
 )
 
 

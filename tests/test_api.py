@@ -18,11 +18,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from api.security import Access, Rule
 from ingest.errors import StoreError
 from xizmat.settings import Settings
 
 from tests.conftest import CORPUS, ROOT
 
+PUBLIC_RULE = Rule(Access.PUBLIC)  # routes these tests add must be classified like every other route
 FILES = (
     "murojaatlar-qonuni.uz-latn.txt",
     "zakon-ob-obrashcheniyakh.ru.html",
@@ -207,6 +209,7 @@ def test_unexpected_errors_are_500_without_details(
     data_dir: Path, embedder: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = create_app(Settings(data_dir=data_dir), embedder=embedder)
+    app.state.policy |= {("GET", "/boom"): PUBLIC_RULE, ("GET", "/store-broke"): PUBLIC_RULE}
 
     @app.get("/boom")
     def boom() -> None:
@@ -243,6 +246,7 @@ def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
 
 def test_body_size_limit(data_dir: Path, embedder: Any) -> None:
     app = create_app(Settings(data_dir=data_dir, max_upload_bytes=100), embedder=embedder)
+    app.state.policy[("POST", "/echo")] = PUBLIC_RULE
     seen: list[int] = []
 
     @app.post("/echo")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import SearcherDep, SettingsDep
+from api.querylog import log_query, shown_results
 from index.search import FILTER_FIELDS, QueryError, SearchFilters
 
 __all__ = ["PassageOut", "GroupOut", "SearchResponse", "router"]
@@ -136,6 +138,7 @@ FiltersDep = Annotated[SearchFilters, Depends(search_filters)]
                503: {"description": "index_not_ready"}},
 )
 def search(
+    request: Request,
     filters: FiltersDep,
     searcher: SearcherDep,
     settings: SettingsDep,
@@ -144,5 +147,13 @@ def search(
     page: int = Query(1, description="Page of groups (1-100)"),
 ) -> Any:
     """Ranked groups with cited, highlighted passages (the shape of `xizmat search --json`)."""
+    started = time.perf_counter()
     result = searcher.search(q, k=k, page=page, filters=filters, max_query_chars=settings.max_query_chars)
-    return result.as_dict()
+    body = result.as_dict()
+    log_query(
+        request, query_id=result.query_id, query=q, latency_ms=(time.perf_counter() - started) * 1000,
+        results=shown_results(body["groups"]), lang=result.lang, script=result.script,
+        generation=searcher.generation.manifest.generation, no_answer=not result.groups,
+        reason="" if result.groups else "no_results",
+    )
+    return body
