@@ -14,11 +14,13 @@ import logging
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from index.analysis import DEFAULT_ANALYZER
 from index.build import DOCUMENTS_FILE
@@ -50,6 +52,7 @@ FILTER_FIELDS = ("kind", "act", "authority", "category", "status", "script", "da
 LANG_FILTERS = ("uz", "uz-Latn", "uz-Cyrl", "ru", "en")
 # Above this language-detection confidence a Cyrillic query is taken to be Uzbek (see _script_neutral).
 UZ_CYRL_CONFIDENCE = 0.75
+QUERY_VECTOR_CACHE = 512
 _WORD = re.compile(r"[^\W_]+(?:['ʻʼ’‘`´][^\W_]+)*")
 
 
@@ -74,6 +77,9 @@ class FusionParams:
     thesaurus_weight: float = 0.5
     typo_max_tokens: int = 4
     mode: str = "rrf"  # "rrf" | "weighted" | "lexical" | "dense"
+    # Act routing: an article's score grows with its act's share of the top candidates' scores.
+    act_prior: float = 0.0
+    act_prior_depth: int = 50
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,7 @@ class HybridSearcher:
         self.embedder = embedder
         self.params = params or FusionParams()
         self.thesaurus = thesaurus if thesaurus is not None else load_thesaurus()
+        self._vectors: dict[str, np.ndarray] = {}
         self.chunks: dict[int, Chunk] = {}
         for row in generation.iter_chunks():
             row["path"] = CitationPath(**row["path"])
@@ -248,6 +255,8 @@ class HybridSearcher:
         query = self._script_neutral(query)
         tokens, weights = self._query_tokens(query)
         chunk_scores = self._fuse(query, tokens, weights, allowed)
+        if self.params.act_prior > 0:
+            chunk_scores = self._route_to_acts(chunk_scores)
         ref_scores: dict[str, float] = {}
         best: dict[str, int] = {}
         for chunk_id, score in chunk_scores.items():
@@ -278,6 +287,11 @@ class HybridSearcher:
 
     def chunk(self, chunk_id: int) -> Chunk | None:
         return self.chunks.get(chunk_id)
+
+    def dense_hits(self, query: str, *, k: int = 10) -> list[tuple[int, float]]:
+        """The ``k`` chunks nearest to the query's embedding with their cosine similarities (unfiltered)."""
+        vector = self._query_vector(self._script_neutral(clean_text(query).strip()))
+        return self.generation.dense.search(vector, max(1, min(k, len(self.chunks))))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -323,8 +337,7 @@ class HybridSearcher:
         lexical = self.lexical.search(tokens, k=n, weights=weights) if tokens and p.mode != "dense" else []
         dense: list[tuple[int, float]] = []
         if p.mode != "lexical":
-            vector = self.embedder.embed_queries([query])[0]
-            dense = self.generation.dense.search(vector, min(n, len(self.chunks)))
+            dense = self.generation.dense.search(self._query_vector(query), min(n, len(self.chunks)))
         if allowed is not None:
             lexical = [(i, s) for i, s in lexical if i in allowed]
             dense = [(i, s) for i, s in dense if i in allowed]
@@ -343,6 +356,29 @@ class HybridSearcher:
             for rank, (i, _) in enumerate(hits, start=1):
                 scores[i] += w / (p.rrf_k + rank)
         return scores
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; the last few hundred are kept (repeated and paged queries are common)."""
+        vector = self._vectors.get(query)
+        if vector is None:
+            vector = self.embedder.embed_queries([query])[0]
+            if len(self._vectors) >= QUERY_VECTOR_CACHE:
+                self._vectors.pop(next(iter(self._vectors)))
+            self._vectors[query] = vector
+        return vector
+
+    def _route_to_acts(self, scores: dict[int, float]) -> dict[int, float]:
+        """Boost candidates of the acts that dominate the top of the ranking (a question about wages
+        is mostly answered by the Labour Code): score × (1 + act_prior × share of the act)."""
+        top = sorted(scores.items(), key=lambda kv: -kv[1])[: self.params.act_prior_depth]
+        total = sum(s for _, s in top) or 1.0
+        mass: dict[str, float] = defaultdict(float)
+        for chunk_id, score in top:
+            mass[self.chunks[chunk_id].ref.split("::", 1)[0]] += score / total
+        return {
+            i: s * (1.0 + self.params.act_prior * mass.get(self.chunks[i].ref.split("::", 1)[0], 0.0))
+            for i, s in scores.items()
+        }
 
     def _allowed(self, f: SearchFilters) -> set[int]:
         allowed = set()
