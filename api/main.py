@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
+from api.deps import warm_suggester
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from api.routes import documents, health, search
+from api.ops import install_ops, install_security, start_ops, stop_ops
+from api.routes import ask, documents, health, search, suggest
+from api.web import router as web_router
 from ingest.errors import XizmatError
 from xizmat.settings import Settings, get_settings
 
@@ -36,7 +39,7 @@ def _open_state(app: FastAPI, settings: Settings, embedder: Embedder | None) -> 
     state = app.state
     state.searcher, state.store, state.not_ready = None, None, None
     try:
-        model = embedder if embedder is not None else make_embedder(settings.embedder)
+        model = embedder if embedder is not None else make_embedder(settings.embedder, data_dir=settings.data_dir)
         searcher = HybridSearcher.open(settings.data_dir, model)
         store = Store.in_dir(settings.data_dir, readonly=True)
     except XizmatError as exc:
@@ -56,9 +59,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _open_state(app, settings, embedder)
+        warm_suggester(app)
+        start_ops(app, settings, embedder=embedder)
         try:
             yield
         finally:
+            stop_ops(app)
             store: Any = app.state.store
             if store is not None:
                 store.close()
@@ -72,10 +78,15 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.settings = settings
     app.state.searcher = app.state.store = app.state.not_ready = None
     install_error_handlers(app)
+    install_security(app, settings)  # before the routers: its policy dependency must reach every route
     # The last middleware added runs first: the request id must exist before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(documents.router)
+    app.include_router(ask.router)
+    app.include_router(suggest.router)
+    app.include_router(web_router)  # the citizen page at / and the agent console at /agent
+    install_ops(app, settings)  # last: metrics and CORS wrap everything else
     return app

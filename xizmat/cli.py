@@ -68,7 +68,7 @@ def _ingester(settings: Settings) -> Any:
     from ingest.pipeline import Ingester
     from ingest.store import Store
 
-    embedder = make_embedder(settings.embedder)
+    embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
     store = Store.in_dir(settings.data_dir)
     return Ingester(
         store, count_tokens=embedder.count_tokens, tokenizer_id=embedder.id, max_tokens=settings.max_chunk_tokens
@@ -175,7 +175,7 @@ def index_build(as_json: bool, data_dir: Path | None) -> None:
     from ingest.store import Store
 
     settings = load_settings(data_dir)
-    embedder = make_embedder(settings.embedder)
+    embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
     store = Store.in_dir(settings.data_dir)
     report = build_generation(
         store, embedder, settings.data_dir, exact_max=settings.exact_index_max, progress=sys.stderr.isatty()
@@ -209,15 +209,13 @@ def index_status(as_json: bool, data_dir: Path | None) -> None:
         if path.is_file():
             manifest = json.loads(path.read_text(encoding="utf-8"))
     store_counts = Store.in_dir(settings.data_dir, readonly=True).counts() if settings.db_path.exists() else {}
-    data = {
-        "current": current, "generations": list_generations(settings.data_dir), "manifest": manifest,
-        "store": store_counts,
-    }
+    generations = list_generations(settings.data_dir)
+    data = {"current": current, "generations": generations, "manifest": manifest, "store": store_counts}
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     click.echo(f"current generation  {current or '(none: run xizmat index build)'}")
-    click.echo(f"kept generations    {', '.join(data['generations']) or '-'}")
+    click.echo(f"kept generations    {', '.join(generations) or '-'}")
     if manifest:
         click.echo(f"embedder            {manifest['embedder']['id']} (dim {manifest['embedder']['dim']})")
         click.echo(f"documents, chunks   {manifest['counts']['documents']}, {manifest['counts']['chunks']}")
@@ -261,7 +259,8 @@ def search(query: str, k: int, page: int, lang: str | None, filters: tuple[str, 
     from index.search import HybridSearcher, SearchFilters
 
     settings = load_settings(data_dir)
-    searcher = HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder))
+    embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
+    searcher = HybridSearcher.open(settings.data_dir, embedder)
     result = searcher.search(
         query, k=k, page=page, filters=SearchFilters.from_mapping(_parse_filters(filters, lang)),
         max_query_chars=settings.max_query_chars,
@@ -278,6 +277,52 @@ def search(query: str, k: int, page: int, lang: str | None, filters: tuple[str, 
         for passage in group.passages:
             click.echo(f"   {passage.citation}")
             click.echo(f"     {_highlight(passage.text, passage.highlights)}")
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--lang", default=None, help="Only documents in this language: uz, uz-Latn, uz-Cyrl, ru, en.")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="kind, act, authority, category, status, script, date_from, date_to (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON shape of POST /v1/ask.")
+@data_dir_option
+@user_errors
+def ask(question: str, lang: str | None, filters: tuple[str, ...], as_json: bool, data_dir: Path | None) -> None:
+    """Answer QUESTION with cited sentences from the index, or say why there is no answer.
+
+    The answer is extractive: sentences or points of the best articles, each with its citation.
+    When the evidence is weak, or the question names an article or act that does not exist, the
+    result is "no answer" with a reason (low_confidence, no_such_article, no_such_act, ambiguous_act).
+
+    \b
+    Example:
+      xizmat ask "murojaat qancha muddatda ko'rib chiqiladi" --json
+    """
+    from index.answer import answer
+    from index.embed import make_embedder
+    from index.search import HybridSearcher, SearchFilters
+
+    settings = load_settings(data_dir)
+    embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
+    searcher = HybridSearcher.open(settings.data_dir, embedder)
+    result = answer(
+        searcher, question, filters=SearchFilters.from_mapping(_parse_filters(filters, lang)),
+        max_query_chars=settings.max_query_chars,
+    )
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    if result.no_answer:
+        click.echo(f"no answer ({result.reason}): {result.message}")
+        for candidate in result.candidates:
+            click.echo(f"  {candidate.title} ({candidate.id}): articles {candidate.first_article}-{candidate.last_article}")
+        return
+    click.echo(f"confidence {result.confidence:.2f}")
+    for item in result.answer:
+        click.echo(click.style(item.citation, bold=True))
+        click.echo(f"  {item.text}")
+    for service in result.services:
+        click.echo(f"service: {service.title} ({service.id})")
 
 
 @cli.command()
@@ -319,6 +364,218 @@ def _highlight(text: str, spans: list[list[int]], width: int = 300) -> str:
         last = end
     out.append(text[last:width])
     return "".join(out).replace("\n", " ") + ("…" if len(text) > width else "")
+
+
+# -- eval: thin wrappers over the eval package ------------------------------------------------
+
+
+def _run_name(path: Path) -> str:
+    """A run's display name: its folder for ``DIR/run.trec``, else the file stem."""
+    return path.parent.name if path.name == "run.trec" else path.stem
+
+
+@cli.group("eval")
+def eval_group() -> None:
+    """Evaluate retrieval: run query sets, compare runs, write reports, import and generate sets.
+
+    \b
+    Example:
+      xizmat eval run --queries eval/sets/sample/queries.jsonl --qrels eval/sets/sample/qrels.txt --json
+    """
+
+
+@eval_group.command("run")
+@click.option("--queries", "queries_path", type=click.Path(path_type=Path), required=True,
+              help="Queries as JSONL (id, text, lang, tags) or TSV.")
+@click.option("--qrels", "qrels_path", type=click.Path(path_type=Path), required=True, help="TREC qrels.")
+@click.option("--config", default="default", show_default=True,
+              help="default, bm25, lexical, dense, naive-rrf, weighted, or a JSON file of FusionParams.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for run.trec and metrics.json (default: eval-runs/<config>).")
+@click.option("--limit", default=100, show_default=True, help="Refs kept per query.")
+@click.option("--json", "as_json", is_flag=True, help="Print n, metrics (with ci95) and by_lang as JSON.")
+@data_dir_option
+@user_errors
+def eval_run(queries_path: Path, qrels_path: Path, config: str, out_dir: Path | None, limit: int, as_json: bool,
+             data_dir: Path | None) -> None:
+    """Run a query set through the search stack under a config; write run.trec and metrics.json.
+
+    \b
+    Example:
+      xizmat eval run --queries eval/sets/sample/queries.jsonl --qrels eval/sets/sample/qrels.txt \\
+        --config bm25 --out runs/bm25 --json
+    """
+    from eval.formats import read_qrels, read_queries
+    from eval.runner import config_params, run_eval
+    from index.embed import make_embedder
+    from index.search import HybridSearcher
+
+    config_params(config)  # fail on a bad config before loading the model
+    queries, qrels = read_queries(queries_path), read_qrels(qrels_path)
+    settings = load_settings(data_dir)
+    searcher = HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder))
+    out_dir = out_dir or Path("eval-runs") / Path(config).stem
+    result = run_eval(searcher, queries, qrels, config=config, out_dir=out_dir, limit=limit)
+    if as_json:
+        keys = ("n", "metrics", "ci95", "by_lang", "by_script", "by_tag")
+        click.echo(json.dumps({k: result[k] for k in keys}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result['n']} judged queries, config {config}; wrote {out_dir}/run.trec and metrics.json")
+    for name, value in result["metrics"].items():
+        low, high = result["ci95"][name]
+        click.echo(f"{name:<8} {value:.4f}  [{low:.4f}, {high:.4f}]")
+    for lang, group in result["by_lang"].items():
+        click.echo(f"{lang:<8} n={group['n']:<4} nDCG@10={group['metrics']['nDCG@10']:.4f}")
+
+
+@eval_group.command("compare")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--qrels", "qrels_path", type=click.Path(path_type=Path), required=True, help="TREC qrels.")
+@click.option("--queries", "queries_path", type=click.Path(path_type=Path), default=None,
+              help="Queries file, to show the text of the queries that won and lost.")
+@click.option("--test", type=click.Choice(["randomisation", "t-test"]), default="randomisation", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@user_errors
+def eval_compare(runs: tuple[Path, ...], qrels_path: Path, queries_path: Path | None, test: str,
+                 as_json: bool) -> None:
+    """Compare TREC runs side by side, with paired tests against the first run.
+
+    \b
+    Example:
+      xizmat eval compare runs/bm25/run.trec runs/default/run.trec --qrels eval/sets/sample/qrels.txt
+    """
+    from eval.compare import compare_runs, format_comparison
+    from eval.formats import read_qrels, read_queries, read_run
+
+    loaded = {_run_name(p): read_run(p) for p in runs}
+    result = compare_runs(read_qrels(qrels_path), loaded, test=test)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    texts = {q.id: q.text for q in read_queries(queries_path)} if queries_path else {}
+    click.echo(format_comparison(result, texts=texts))
+
+
+@eval_group.command("report")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--qrels", "qrels_path", type=click.Path(path_type=Path), required=True, help="TREC qrels.")
+@click.option("--queries", "queries_path", type=click.Path(path_type=Path), default=None,
+              help="Queries file: adds query texts and the per-language breakdown.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
+              show_default=True)
+@click.option("--title", default="Retrieval evaluation", show_default=True)
+@user_errors
+def eval_report(runs: tuple[Path, ...], qrels_path: Path, queries_path: Path | None, out_path: Path,
+                title: str) -> None:
+    """Write a self-contained HTML report (bars with intervals, languages, deltas, failures).
+
+    \b
+    Example:
+      xizmat eval report --qrels eval/sets/sample/qrels.txt --queries eval/sets/sample/queries.jsonl \\
+        runs/default/run.trec runs/bm25/run.trec --out report.html
+    """
+    from eval.formats import read_qrels, read_queries, read_run
+    from eval.report import render_report
+
+    queries = read_queries(queries_path) if queries_path else []
+    page = render_report(read_qrels(qrels_path), {_run_name(p): read_run(p) for p in runs}, queries, title=title)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(page, encoding="utf-8")
+    click.echo(f"wrote {out_path}")
+
+
+@eval_group.command("import-dev")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@user_errors
+def eval_import_dev(path: Path, out_dir: Path) -> None:
+    """Turn the shared dev set (gold_article_ids) into queries.jsonl and qrels.txt in OUT.
+
+    \b
+    Example:
+      xizmat eval import-dev ../shared/eval/dev/gold_situations.jsonl --out /tmp/dev-set
+    """
+    from eval.formats import import_dev, write_qrels, write_queries
+
+    queries, qrels = import_dev(path)
+    write_queries(out_dir / "queries.jsonl", queries)
+    write_qrels(out_dir / "qrels.txt", qrels)
+    click.echo(f"wrote {len(queries)} queries and {len(qrels)} judgements to {out_dir}")
+
+
+@eval_group.command("import-beir")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--split", default="test", show_default=True, help="Which qrels/<split>.tsv to read.")
+@click.option("--lang", default="", help="Language tag to give every query.")
+@user_errors
+def eval_import_beir(folder: Path, out_dir: Path, split: str, lang: str) -> None:
+    """Turn a BEIR folder (queries.jsonl, qrels/<split>.tsv) into queries.jsonl and qrels.txt in OUT.
+
+    \b
+    Example:
+      xizmat eval import-beir datasets/scifact --out /tmp/scifact --lang en
+    """
+    from eval.formats import import_beir, write_qrels, write_queries
+
+    queries, qrels = import_beir(folder, split=split, lang=lang)
+    write_queries(out_dir / "queries.jsonl", queries)
+    write_qrels(out_dir / "qrels.txt", qrels)
+    click.echo(f"wrote {len(queries)} queries and {len(qrels)} judgements to {out_dir}")
+
+
+@eval_group.command("make-crosslingual")
+@click.argument("labour_ru", type=click.Path(path_type=Path))
+@click.option("--uz", "labour_uz", type=click.Path(path_type=Path), default=None,
+              help="Uzbek Labour Code JSONL (default: ../uz-legal/articles/mehnat_kodeksi.jsonl beside it).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--limit", type=int, default=None, help="Only the first N articles.")
+@user_errors
+def eval_make_crosslingual(labour_ru: Path, labour_uz: Path | None, out_dir: Path, limit: int | None) -> None:
+    """Generate a cross-lingual set: Russian heading → Uzbek article, and Uzbek title → Russian article.
+
+    The set is derived from ../shared at run time; do not commit it.
+
+    \b
+    Example:
+      xizmat eval make-crosslingual ../shared/corpus/labour-code-ru/law_base_ru.json --out /tmp/xling
+    """
+    from eval.crosslingual import make_crosslingual_set
+    from eval.formats import write_qrels, write_queries
+
+    queries, qrels = make_crosslingual_set(labour_ru, labour_uz, limit=limit)
+    write_queries(out_dir / "queries.jsonl", queries)
+    write_qrels(out_dir / "qrels.txt", qrels)
+    click.echo(f"wrote {len(queries)} queries and {len(qrels)} judgements to {out_dir}")
+
+
+@eval_group.command("script-consistency")
+@click.option("--queries", "queries_path", type=click.Path(path_type=Path), required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@data_dir_option
+@user_errors
+def eval_script_consistency(queries_path: Path, as_json: bool, data_dir: Path | None) -> None:
+    """Search each Uzbek query in both scripts and report the overlap of the top 10 refs.
+
+    \b
+    Example:
+      xizmat eval script-consistency --queries eval/sets/sample/queries.jsonl --json
+    """
+    from eval.crosslingual import script_consistency
+    from eval.formats import read_queries
+    from index.embed import make_embedder
+    from index.search import HybridSearcher
+
+    queries = read_queries(queries_path)
+    settings = load_settings(data_dir)
+    result = script_consistency(HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder)), queries)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result['n']} Uzbek queries; overlap@10 {result['overlap@10']:.4f}; same top 1 "
+               f"{result['same_top1_share']:.2%}; identical top 10 {result['same_top10_share']:.2%}")
+    for row in result["worst"][:5]:
+        click.echo(f"  {row['overlap']:.2f}  {row['text'][:50]}  →  {row['other'][:50]}")
 
 
 def main() -> None:
