@@ -9,11 +9,12 @@ DATA   ?= data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-test ingest index serve lint clean help
+.PHONY: run test install install-test browser ingest index serve lint clean help
 
 help:
 	@echo "make run    - install, ingest corpus/, build the index and serve http://$(HOST):$(PORT)"
 	@echo "make test   - install everything (test and optional extras) and run the test suite"
+	@echo "make browser - install Debian's chromium for the browser tests (needs root)"
 	@echo "make clean  - remove .venv and $(DATA)/"
 
 $(BIN)/python:
@@ -41,7 +42,12 @@ index: ingest
 run: index
 	$(XIZMAT) serve --data-dir $(DATA) --host $(HOST) --port $(PORT)
 
-test: install-test
+# The browser tests drive Debian's chromium (Playwright never downloads a browser); apt needs root.
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium chromium-driver) \
+	  || echo "chromium could not be installed; the browser tests will be skipped"
+
+test: install-test browser
 	$(BIN)/python -m pytest -q
 
 lint: install-test

@@ -17,7 +17,7 @@ from api.deps import warm_suggester
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from api.ops import install_ops, install_security, start_ops, stop_ops
-from api.routes import ask, documents, health, search, suggest
+from api.routes import ask, documents, health, search, services, suggest
 from api.web import router as web_router
 from ingest.errors import XizmatError
 from xizmat.settings import Settings, get_settings
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(documents.router)
     app.include_router(ask.router)
     app.include_router(suggest.router)
+    app.include_router(services.router)
     app.include_router(web_router)  # the citizen page at / and the agent console at /agent
     install_ops(app, settings)  # last: metrics and CORS wrap everything else
     return app

@@ -70,6 +70,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/documents/{doc_id}"): _PUBLIC,
     ("GET", "/v1/documents/{doc_id}/articles/{article_id}"): _PUBLIC,
     ("GET", "/v1/chunks/{chunk_id}"): _PUBLIC,
+    ("GET", "/v1/services/{service_id}"): _PUBLIC,
     ("POST", "/v1/feedback"): _PUBLIC,
     ("POST", "/v1/ask"): _AGENT,
     ("POST", "/v1/admin/documents"): _ADMIN,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SearcherDep, SettingsDep
+from api.querylog import log_query
+from ingest.langid import detect_language
 from index.answer import answer
 from index.search import SearchFilters
 
@@ -112,8 +115,17 @@ class AskResponse(BaseModel):
     responses={422: {"description": "empty_query, query_too_long, unknown_filter, invalid_filter, invalid_request"},
                503: {"description": "index_not_ready"}},
 )
-def ask(body: AskRequest, searcher: SearcherDep, settings: SettingsDep) -> Any:
+def ask(request: Request, body: AskRequest, searcher: SearcherDep, settings: SettingsDep) -> Any:
     """The sentences or points that answer ``question``, each with a citation verified in the index."""
+    started = time.perf_counter()
     filters = SearchFilters.from_mapping({k: v.strip() for k, v in body.filters.items() if v.strip()})
     result = answer(searcher, body.question, filters=filters, max_query_chars=settings.max_query_chars)
+    guess = detect_language(body.question)
+    # Logged like every search, so that "this answered the caller" feedback can refer to it.
+    log_query(
+        request, query_id=result.query_id, query=body.question, latency_ms=(time.perf_counter() - started) * 1000,
+        results=[{"id": a.doc_id, "refs": [a.ref], "chunk_ids": [a.chunk_id]} for a in result.answer],
+        lang=guess.tag, script=guess.script, generation=searcher.generation.manifest.generation,
+        no_answer=result.no_answer, reason=result.reason or "",
+    )
     return result.as_dict()
