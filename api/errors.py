@@ -3,7 +3,8 @@
 XizmatError (ingest.errors)
 ├── QueryError (index.search)        422  empty_query, query_too_long, invalid_k, invalid_page,
 │                                         unknown_filter, invalid_filter
-├── NotFoundError                    404  document_not_found, article_not_found, chunk_not_found
+├── NotFoundError                    404  document_not_found, article_not_found, chunk_not_found,
+│                                         service_not_found
 ├── IndexNotReadyError               503  index_not_ready
 ├── ApiError (api.security, routes)  its own status: 401 unauthorized, 403 forbidden / admin_disabled,
 │                                         400 key_in_query, 429 rate_limited (with Retry-After),
