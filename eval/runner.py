@@ -27,12 +27,13 @@ logger = logging.getLogger(__name__)
 
 CONFIGS: dict[str, Callable[[FusionParams], FusionParams]] = {
     "default": lambda p: p,
-    "bm25": lambda p: replace(p, mode="lexical", thesaurus_weight=0.0),
+    "bm25": lambda p: replace(p, mode="lexical", thesaurus_weight=0.0, long_thesaurus_weight=0.0, act_prior=0.0,
+                              long_act_prior=0.0),
     "lexical": lambda p: replace(p, mode="lexical"),
-    "dense": lambda p: replace(p, mode="dense"),
+    "dense": lambda p: replace(p, mode="dense", act_prior=0.0, long_act_prior=0.0),
     "naive-rrf": lambda p: replace(
-        p, mode="rrf", lexical_weight=1.0, dense_weight=1.0, long_lexical_weight=1.0, long_dense_weight=1.0,
-        thesaurus_weight=0.0),
+        p, mode="rrf", rrf_k=60.0, long_rrf_k=60.0, lexical_weight=1.0, dense_weight=1.0, long_lexical_weight=1.0,
+        long_dense_weight=1.0, thesaurus_weight=0.0, long_thesaurus_weight=0.0, act_prior=0.0, long_act_prior=0.0),
     "weighted": lambda p: replace(p, mode="weighted"),
 }
 CONFIG_HELP = {

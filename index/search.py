@@ -65,21 +65,27 @@ class QueryError(XizmatError):
 
 @dataclass(frozen=True)
 class FusionParams:
-    """Knobs of hybrid ranking (tuned on the dev set; see docs/retrieval.md)."""
+    """Knobs of hybrid ranking. Questions (``long_query_words`` words or more, against search-box
+    queries of a few words) have
+    their own values, tuned on the dev set of story-like questions (eval/tune.py, docs/retrieval.md);
+    the short-query values are the untuned defaults, checked on the sample golden set."""
 
     rrf_k: float = 60.0
     lexical_weight: float = 1.0
     dense_weight: float = 1.0
-    long_query_tokens: int = 12
-    long_lexical_weight: float = 1.5
-    long_dense_weight: float = 0.5
-    candidates: int = 200
     thesaurus_weight: float = 0.5
-    typo_max_tokens: int = 4
-    mode: str = "rrf"  # "rrf" | "weighted" | "lexical" | "dense"
     # Act routing: an article's score grows with its act's share of the top candidates' scores.
     act_prior: float = 0.0
+    long_query_words: int = 5
+    long_rrf_k: float = 20.0
+    long_lexical_weight: float = 1.5
+    long_dense_weight: float = 0.5
+    long_thesaurus_weight: float = 1.0
+    long_act_prior: float = 1.0
     act_prior_depth: int = 50
+    candidates: int = 200
+    typo_max_tokens: int = 4
+    mode: str = "rrf"  # "rrf" | "weighted" | "lexical" | "dense"
 
 
 @dataclass(frozen=True)
@@ -253,10 +259,11 @@ class HybridSearcher:
         allowed = self._allowed(filters) if filters.active() else None
         resolution = find_references(query, self.catalog)
         query = self._script_neutral(query)
-        tokens, weights = self._query_tokens(query)
-        chunk_scores = self._fuse(query, tokens, weights, allowed)
-        if self.params.act_prior > 0:
-            chunk_scores = self._route_to_acts(chunk_scores)
+        tokens, weights, long_query = self._query_tokens(query)
+        chunk_scores = self._fuse(query, tokens, weights, allowed, long_query=long_query)
+        act_prior = self.params.long_act_prior if long_query else self.params.act_prior
+        if act_prior > 0:
+            chunk_scores = self._route_to_acts(chunk_scores, act_prior)
         ref_scores: dict[str, float] = {}
         best: dict[str, int] = {}
         for chunk_id, score in chunk_scores.items():
@@ -321,16 +328,22 @@ class HybridSearcher:
             return cyrillic_to_latin(query)
         return query
 
-    def _query_tokens(self, query: str) -> tuple[list[str], list[float]]:
+    def _query_tokens(self, query: str) -> tuple[list[str], list[float], bool]:
+        """Analysed tokens with their weights (typo repairs and thesaurus terms added), and whether
+        the query counts as a long question."""
+        p = self.params
         tokens = DEFAULT_ANALYZER.analyze_query(query)
-        if 0 < len(tokens) <= self.params.typo_max_tokens:
+        long_query = len(_WORD.findall(query)) >= p.long_query_words
+        if 0 < len(tokens) <= p.typo_max_tokens:
             fixes = expand_typos(tokens, self.lexical.typo_vocabulary)
-            for wrong, right in fixes.items():
+            for right in fixes.values():
                 tokens += [t for t in right[:2] if t not in tokens]
-        return self.thesaurus.expand(tokens, weight=self.params.thesaurus_weight)
+        weight = p.long_thesaurus_weight if long_query else p.thesaurus_weight
+        expanded, weights = self.thesaurus.expand(tokens, weight=weight) if weight > 0 else (tokens, [1.0] * len(tokens))
+        return expanded, weights, long_query
 
     def _fuse(
-        self, query: str, tokens: list[str], weights: list[float], allowed: set[int] | None
+        self, query: str, tokens: list[str], weights: list[float], allowed: set[int] | None, *, long_query: bool
     ) -> dict[int, float]:
         p = self.params
         n = p.candidates if allowed is None else max(p.candidates * 5, 1000)
@@ -341,7 +354,6 @@ class HybridSearcher:
         if allowed is not None:
             lexical = [(i, s) for i, s in lexical if i in allowed]
             dense = [(i, s) for i, s in dense if i in allowed]
-        long_query = len(tokens) >= p.long_query_tokens
         w_lex = p.long_lexical_weight if long_query else p.lexical_weight
         w_dense = p.long_dense_weight if long_query else p.dense_weight
         scores: dict[int, float] = defaultdict(float)
@@ -352,9 +364,10 @@ class HybridSearcher:
                     for i, s in hits:
                         scores[i] += w * ((s - low) / (top - low) if top > low else 1.0)
             return scores
+        rrf_k = p.long_rrf_k if long_query else p.rrf_k
         for hits, w in ((lexical, w_lex), (dense, w_dense)):
             for rank, (i, _) in enumerate(hits, start=1):
-                scores[i] += w / (p.rrf_k + rank)
+                scores[i] += w / (rrf_k + rank)
         return scores
 
     def _query_vector(self, query: str) -> np.ndarray:
@@ -367,7 +380,7 @@ class HybridSearcher:
             self._vectors[query] = vector
         return vector
 
-    def _route_to_acts(self, scores: dict[int, float]) -> dict[int, float]:
+    def _route_to_acts(self, scores: dict[int, float], act_prior: float) -> dict[int, float]:
         """Boost candidates of the acts that dominate the top of the ranking (a question about wages
         is mostly answered by the Labour Code): score × (1 + act_prior × share of the act)."""
         top = sorted(scores.items(), key=lambda kv: -kv[1])[: self.params.act_prior_depth]
@@ -376,7 +389,7 @@ class HybridSearcher:
         for chunk_id, score in top:
             mass[self.chunks[chunk_id].ref.split("::", 1)[0]] += score / total
         return {
-            i: s * (1.0 + self.params.act_prior * mass.get(self.chunks[i].ref.split("::", 1)[0], 0.0))
+            i: s * (1.0 + act_prior * mass.get(self.chunks[i].ref.split("::", 1)[0], 0.0))
             for i, s in scores.items()
         }
 
