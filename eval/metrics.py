@@ -22,7 +22,10 @@ from ir_measures import Qrel, ScoredDoc
 from eval.formats import Query, dedupe_run
 from ingest.langid import detect_language
 
-__all__ = ["MEASURES", "MEASURE_NAMES", "bootstrap_ci", "evaluate", "evaluate_run", "per_query", "script_of"]
+__all__ = [
+    "MEASURES", "MEASURE_NAMES", "bootstrap_ci", "evaluate", "evaluate_run", "latency_percentiles", "per_query",
+    "script_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -105,3 +108,13 @@ def evaluate_run(qrels: Sequence[Qrel], run: Iterable[ScoredDoc]) -> dict[str, A
     """Mean and 95% interval of each measure: ``{measure: {"mean": m, "ci95": [low, high]}}``."""
     summary = evaluate(qrels, run)
     return {name: {"mean": summary["metrics"][name], "ci95": summary["ci95"][name]} for name in summary["metrics"]}
+
+
+def latency_percentiles(values: Sequence[float]) -> dict[str, float]:
+    """n, mean, p50, p95, p99 and max of latencies in milliseconds (numpy's linear interpolation)."""
+    if not values:
+        return {"n": 0, "mean": 0.0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
+    data = np.asarray(values, dtype=float)
+    p50, p95, p99 = np.percentile(data, [50, 95, 99])
+    return {"n": int(data.size), "mean": round(float(data.mean()), 3), "p50": round(float(p50), 3),
+            "p95": round(float(p95), 3), "p99": round(float(p99), 3), "max": round(float(data.max()), 3)}

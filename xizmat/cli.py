@@ -578,6 +578,129 @@ def eval_script_consistency(queries_path: Path, as_json: bool, data_dir: Path | 
         click.echo(f"  {row['overlap']:.2f}  {row['text'][:50]}  →  {row['other'][:50]}")
 
 
+@eval_group.command("ask")
+@click.option("--queries", "queries_path", type=click.Path(path_type=Path), required=True,
+              help="Questions as JSONL or TSV; tag out_of_scope (or no qrels) for those to abstain on.")
+@click.option("--qrels", "qrels_path", type=click.Path(path_type=Path), required=True, help="Gold refs (TREC qrels).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the full result (per question) to this JSON file.")
+@click.option("--json", "as_json", is_flag=True, help="Print metrics, intervals, counts and the errors as JSON.")
+@data_dir_option
+@user_errors
+def eval_ask(queries_path: Path, qrels_path: Path, out_path: Path | None, as_json: bool,
+             data_dir: Path | None) -> None:
+    """Evaluate answers: citation correctness, answer rate, abstention precision and recall.
+
+    \b
+    Example:
+      xizmat eval ask --queries eval/sets/sample/queries.jsonl --qrels eval/sets/sample/qrels.txt --json
+    """
+    from eval.ask import evaluate_answers
+    from eval.formats import read_qrels, read_queries
+    from index.embed import make_embedder
+    from index.search import HybridSearcher
+
+    queries, qrels = read_queries(queries_path), read_qrels(qrels_path)
+    settings = load_settings(data_dir)
+    searcher = HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder, data_dir=settings.data_dir))
+    result = evaluate_answers(searcher, queries, qrels)
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        keys = ("n", "metrics", "ci95", "counts", "wrong_answers", "wrong_abstentions")
+        click.echo(json.dumps({k: result[k] for k in keys}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result['n']} questions: " + ", ".join(f"{k} {v}" for k, v in result["counts"].items()))
+    for name, value in result["metrics"].items():
+        low, high = result["ci95"][name]
+        click.echo(f"{name:<22} {'n/a' if value is None else f'{value:.4f}'}  [{low:.4f}, {high:.4f}]")
+    for row in result["wrong_answers"]:
+        click.echo(f"wrong answer      {row['id']}: {row['text'][:50]!r} cited {list(row['cited'])[:2]}")
+    for row in result["wrong_abstentions"]:
+        click.echo(f"wrong abstention  {row['id']}: {row['text'][:50]!r} ({row['reason']})")
+
+
+@eval_group.command("feedback-export")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The qrels file to write; queries.jsonl is written beside it.")
+@data_dir_option
+@user_errors
+def eval_feedback_export(out_path: Path, data_dir: Path | None) -> None:
+    """Turn stored feedback into TREC qrels keyed by ref (answered the caller 2, helpful 1, not 0).
+
+    \b
+    Example:
+      xizmat eval feedback-export --data-dir data --out feedback/qrels.txt
+    """
+    from eval.feedback import export_feedback
+    from eval.formats import write_qrels, write_queries
+    from ingest.store import Store
+
+    settings = load_settings(data_dir)
+    store = Store.in_dir(settings.data_dir, readonly=True)
+    try:
+        exported = export_feedback(store)
+    finally:
+        store.close()
+    write_qrels(out_path, exported.qrels)
+    write_queries(out_path.parent / "queries.jsonl", exported.queries)
+    click.echo(f"wrote {len(exported.qrels)} judgements on {len(exported.queries)} queries to {out_path} and "
+               f"{out_path.parent / 'queries.jsonl'}; {exported.rows} feedback rows, {len(exported.skipped)} skipped")
+
+
+@cli.command()
+@click.option("--corpus", "corpus_path", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Ingest and index this corpus twice (embedding cache cold, then warm) to time it.")
+@click.option("--name", default="bench", show_default=True, help="Results go to eval/results/<date>-<name>.{json,md}.")
+@click.option("--queries", "queries_path", type=click.Path(path_type=Path), default=None,
+              help="Query set (default: eval/sets/sample/queries.jsonl).")
+@click.option("--qrels", "qrels_path", type=click.Path(path_type=Path), default=None,
+              help="Its qrels (default: eval/sets/sample/qrels.txt).")
+@click.option("--dev", "dev_path", type=click.Path(path_type=Path), default=None,
+              help="Also score this dev set (gold_article_ids) when the index holds its articles.")
+@click.option("--http", "with_http", is_flag=True, help="Also run eval/bench_api.py (HTTP, 16 clients) if present.")
+@click.option("--readme", is_flag=True, help="Then regenerate README.md's performance section.")
+@data_dir_option
+@user_errors
+def bench(corpus_path: Path | None, name: str, queries_path: Path | None, qrels_path: Path | None,
+          dev_path: Path | None, with_http: bool, readme: bool, data_dir: Path | None) -> None:
+    """Benchmark latency, ingest throughput, size, memory and quality against bm25s, rank_bm25, FAISS.
+
+    Serves from --data-dir when given, else from the warm ingest of --corpus.
+
+    \b
+    Example:
+      xizmat bench --corpus corpus --name sample --readme
+    """
+    from eval.bench import EvalSet, run_bench
+    from eval.bench_markdown import bench_markdown, update_readme
+    from eval.formats import read_qrels, read_queries
+
+    root = Path(__file__).resolve().parents[1]
+    sample = root / "eval" / "sets" / "sample"
+    evalset = EvalSet(queries_path.parent.name if queries_path else "sample",
+                      read_queries(queries_path or sample / "queries.jsonl"),
+                      read_qrels(qrels_path or sample / "qrels.txt"))
+    settings = load_settings(data_dir)
+    serve_dir = settings.data_dir if data_dir is not None or corpus_path is None else None
+    result = run_bench(name=name, sets=[evalset], data_dir=serve_dir, corpus=corpus_path,
+                       embedder=settings.embedder, dev=dev_path)
+    if with_http:
+        from eval.bench import http_bench
+
+        result["http"] = http_bench(serve_dir)
+    out = root / "eval" / "results" / f"{result['date']}-{name}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    out.with_suffix(".md").write_text(bench_markdown(result), encoding="utf-8")
+    click.echo(bench_markdown(result))
+    click.echo(f"wrote {out}.json and {out}.md", err=True)
+    if readme:
+        source = update_readme(root / "README.md", out.parent)
+        click.echo(f"regenerated the performance section of README.md from {source.name}", err=True)
+
+
 def main() -> None:
     """Entry point of the ``xizmat`` script."""
     cli(prog_name="xizmat")
