@@ -30,6 +30,33 @@ def count_tokens() -> Callable[[str], int]:
     return model.token_count
 
 
+def build_small_index(root: Path, files: tuple[str, ...], embedder: object) -> Path:
+    """A data directory holding a few acts of the sample corpus (with their manifest rows), ingested and
+    indexed with the given real embedder; returns the data directory."""
+    import shutil
+
+    from index.build import build_generation
+    from ingest.pipeline import Ingester
+    from ingest.store import Store
+
+    source = root / "corpus"
+    (source / "acts").mkdir(parents=True)
+    lines = (CORPUS / "manifest.csv").read_text(encoding="utf-8").splitlines()
+    rows = [line for line in lines[1:] if line.split(",", 1)[0].removeprefix("acts/") in files]
+    (source / "manifest.csv").write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+    for name in files:
+        shutil.copy(CORPUS / "acts" / name, source / "acts" / name)
+    data = root / "data"
+    store = Store.in_dir(data)
+    summary = Ingester(
+        store, count_tokens=embedder.count_tokens, tokenizer_id=embedder.id  # type: ignore[attr-defined]
+    ).ingest_paths([source], progress=False)
+    assert summary.failed == 0 and summary.ingested == len(files), summary.errors
+    build_generation(store, embedder, data, progress=False)  # type: ignore[arg-type]
+    store.close()
+    return data
+
+
 @pytest.fixture(scope="session")
 def sample_index(tmp_path_factory: pytest.TempPathFactory, count_tokens: Callable[[str], int]) -> Path:
     """A data directory holding the whole sample corpus, ingested and indexed with the real model.

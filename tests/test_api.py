@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from api.security import Access, Rule
 from ingest.errors import StoreError
 from xizmat.settings import Settings
 
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import ROOT, build_small_index
 
 PUBLIC_RULE = Rule(Access.PUBLIC)  # routes these tests add must be classified like every other route
 FILES = (
@@ -42,26 +41,7 @@ def embedder() -> Any:
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
-    from index.build import build_generation
-    from ingest.pipeline import Ingester
-    from ingest.store import Store
-
-    root = tmp_path_factory.mktemp("api")
-    source = root / "corpus"
-    (source / "acts").mkdir(parents=True)
-    lines = (CORPUS / "manifest.csv").read_text(encoding="utf-8").splitlines()
-    rows = [line for line in lines[1:] if line.split(",", 1)[0].removeprefix("acts/") in FILES]
-    (source / "manifest.csv").write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
-    for name in FILES:
-        shutil.copy(CORPUS / "acts" / name, source / "acts" / name)
-    data = root / "data"
-    store = Store.in_dir(data)
-    ingester = Ingester(store, count_tokens=embedder.count_tokens, tokenizer_id=embedder.id, max_tokens=256)
-    summary = ingester.ingest_paths([source], progress=False)
-    assert summary.failed == 0 and summary.ingested == len(FILES)
-    build_generation(store, embedder, data, progress=False)
-    store.close()
-    return data
+    return build_small_index(tmp_path_factory.mktemp("api"), FILES, embedder)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ publish and delete documents in the background."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from api.main import create_app
 from api.security import POLICY, Access, Rule
 from xizmat.settings import Settings
 
-from tests.conftest import CORPUS, TEST_DATA
+from tests.conftest import TEST_DATA, build_small_index
 
 FILES = ("pensiya-taminoti-qonuni.uz-latn.md", "yer-va-kochmas-mulk-nizomi.uz-cyrl.txt")
 ADMIN = "admin-key-0123456789abcdef"
@@ -36,27 +35,7 @@ def embedder() -> Any:
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
-    from index.build import build_generation
-    from ingest.pipeline import Ingester
-    from ingest.store import Store
-
-    root = tmp_path_factory.mktemp("api-ops")
-    source = root / "corpus"
-    (source / "acts").mkdir(parents=True)
-    lines = (CORPUS / "manifest.csv").read_text(encoding="utf-8").splitlines()
-    rows = [line for line in lines[1:] if line.split(",", 1)[0].removeprefix("acts/") in FILES]
-    (source / "manifest.csv").write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
-    for name in FILES:
-        shutil.copy(CORPUS / "acts" / name, source / "acts" / name)
-    data = root / "data"
-    store = Store.in_dir(data)
-    summary = Ingester(store, count_tokens=embedder.count_tokens, tokenizer_id=embedder.id).ingest_paths(
-        [source], progress=False
-    )
-    assert summary.failed == 0 and summary.ingested == len(FILES)
-    build_generation(store, embedder, data, progress=False)
-    store.close()
-    return data
+    return build_small_index(tmp_path_factory.mktemp("api-ops"), FILES, embedder)
 
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:
