@@ -51,6 +51,7 @@ test: install-test browser
 	$(BIN)/python -m pytest -q
 
 lint: install-test
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m ruff check ingest index api eval xizmat tests
 	$(BIN)/python -m mypy
 
