@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index.answer import Answer, answer
+from index.answer import Answer, AnswerParams, answer
 from index.references import ActCatalog
 from index.search import HybridSearcher, QueryError, SearchFilters
 
@@ -54,7 +54,7 @@ def test_out_of_scope_questions_abstain(sample_searcher: HybridSearcher, questio
     result = answer(sample_searcher, question)
     assert result.no_answer and result.reason == "low_confidence"
     assert result.answer == [] and result.services == []
-    assert 0 <= result.confidence < 0.45
+    assert 0 <= result.confidence < AnswerParams().threshold
 
 
 def test_calibration_set_separates(sample_searcher: HybridSearcher) -> None:
