@@ -6,6 +6,7 @@ import threading
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import IndexNotReadyError
 from index.search import HybridSearcher
@@ -69,9 +70,17 @@ def warm_suggester(app: FastAPI) -> Suggester | None:
     return cached[1]  # type: ignore[no-any-return]
 
 
-def get_suggester(request: Request) -> Suggester:
-    """The suggester built for the loaded generation, or 503 ``index_not_ready``."""
-    suggester = warm_suggester(request.app)
+async def get_suggester(request: Request) -> Suggester:
+    """The suggester built for the loaded generation, or 503 ``index_not_ready``.
+
+    Async, like the suggest route: a lookup takes about a millisecond, and running it on the event loop
+    instead of the thread pool keeps it from queueing behind searches and from contending for the GIL
+    with other request threads. Only a rebuild (a new generation) goes to a thread."""
+    searcher = getattr(request.app.state, "searcher", None)
+    cached = getattr(request.app.state, "suggester", None)
+    if searcher is not None and cached is not None and cached[0] is searcher.generation:
+        return cached[1]  # type: ignore[no-any-return]
+    suggester = await run_in_threadpool(warm_suggester, request.app)
     if suggester is None:
         raise IndexNotReadyError(NOT_READY)
     return suggester

@@ -294,8 +294,10 @@ def markdown_table(cases: Sequence[CaseResult]) -> str:
     return "\n".join(lines)
 
 
-def run(data_dir: Path, *, requests: int, time_cap: float, ready_timeout: float) -> dict[str, Any]:
-    """Start the server, measure every route under every concurrency, stop the server; the report."""
+def run(
+    data_dir: Path, *, requests: int, time_cap: float, ready_timeout: float, routes: Sequence[str] = ROUTES
+) -> dict[str, Any]:
+    """Start the server, measure the routes under every concurrency, stop the server; the report."""
     load_before, uptime_before = _loadavg(), _uptime()
     server = Server(data_dir, port=_free_port())
     try:
@@ -305,7 +307,7 @@ def run(data_dir: Path, *, requests: int, time_cap: float, ready_timeout: float)
         cases = [
             asyncio.run(_run_case(server.base, route, clients=clients, requests=requests, time_cap=time_cap,
                                   seen=seen))
-            for clients in CONCURRENCY for route in ROUTES
+            for clients in CONCURRENCY for route in routes
         ]
     finally:
         server.stop()
@@ -336,7 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-cap", type=float, default=60.0, help="seconds per case at most (60)")
     parser.add_argument("--ready-timeout", type=float, default=300.0, help="seconds to wait for /readyz (300)")
     parser.add_argument("--out", type=Path, default=None, help="JSON report (default eval/results/<date>-api.json)")
+    parser.add_argument("--routes", default=",".join(ROUTES),
+                        help=f"comma-separated routes to measure, of {', '.join(ROUTES)} (all)")
     args = parser.parse_args(argv)
+    routes = tuple(r.strip() for r in args.routes.split(",") if r.strip())
+    if not routes or set(routes) - set(ROUTES):
+        parser.error(f"--routes={args.routes!r}: use a comma-separated subset of {', '.join(ROUTES)}")
     if args.requests < 1 or args.time_cap <= 0:
         parser.error(f"--requests={args.requests} and --time-cap={args.time_cap} must be positive")
     if not (args.data_dir / "CURRENT").exists():
@@ -345,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out = args.out or Path("eval/results") / f"{date.today().isoformat()}-api.json"
     try:
-        report = run(args.data_dir, requests=args.requests, time_cap=args.time_cap, ready_timeout=args.ready_timeout)
+        report = run(args.data_dir, requests=args.requests, time_cap=args.time_cap, ready_timeout=args.ready_timeout,
+                     routes=routes)
     except RuntimeError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1

@@ -50,10 +50,10 @@ class SuggestResponse(BaseModel):
     responses={422: {"description": "empty_query, query_too_long, invalid_k"},
                503: {"description": "index_not_ready"}},
 )
-def suggest(
+async def suggest(
     suggester: SuggesterDep,
     q: str = Query("", description="What has been typed so far, e.g. `roʻyx`, `рўйх`, `регистр`, `pasprt`"),
     k: int = Query(8, ge=1, le=MAX_K, description=f"Suggestions to return (1-{MAX_K})"),
 ) -> Any:
-    """Titles of services and acts matching the typed prefix."""
+    """Titles of services and acts matching the typed prefix (on the event loop: about a millisecond)."""
     return {"q": q, "suggestions": [s.as_dict() for s in suggester.suggest(q, k=k)]}
