@@ -73,7 +73,7 @@ def _as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:
         raise ConfigError(f"ids must be a flat sequence of integers, got shape {arr.shape} {arr.dtype}")
     arr = arr.astype(np.int64)
     if arr.size and int(arr.min()) < 0:
-        raise ConfigError(f"id {int(arr.min())} is negative; chunk ids are positive 63-bit integers")
+        raise ConfigError(f"id {int(arr.min())} is negative; chunk ids are positive integers")
     return arr
 
 

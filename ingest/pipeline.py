@@ -30,7 +30,7 @@ __all__ = ["CHUNKING_VERSION", "FileError", "IngestSummary", "Ingester", "parse_
 logger = logging.getLogger(__name__)
 
 # Bump when chunking or parsing changes so that stored documents are re-chunked on the next ingest.
-CHUNKING_VERSION = "1"
+CHUNKING_VERSION = "2"  # 2: 53-bit chunk ids
 SUPPORTED_SUFFIXES = frozenset({".pdf", ".html", ".htm", ".docx", ".txt", ".md", ".json", ".jsonl"})
 SKIPPED_NAMES = frozenset({MANIFEST_NAME, "SOURCE.md", "README.md", "LICENSE"})
 

@@ -221,7 +221,7 @@ def index_status(as_json: bool, data_dir: Path | None) -> None:
         click.echo(f"documents, chunks   {manifest['counts']['documents']}, {manifest['counts']['chunks']}")
         click.echo(f"created at          {manifest['created_at']}")
     for key, value in store_counts.items():
-        click.echo(f"store {key:<14}{value}")
+        click.echo(f"store {key:<14} {value}")
 
 
 def _parse_filters(pairs: tuple[str, ...], lang: str | None) -> dict[str, str]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from api.deps import StoreDep
 from api.errors import NotFoundError
+from ingest.chunking import CHUNK_ID_MAX
 from ingest.errors import ConfigError
 from ingest.records import Chunk, make_ref
 from ingest.structure import normalize_article_number
@@ -23,7 +24,6 @@ router = APIRouter(prefix="/v1", tags=["documents"])
 
 _META = ("id", "work_id", "title", "short_title", "kind", "number", "adopted", "authority", "category",
          "lang", "script", "url", "status", "status_date", "version", "updated_at")
-CHUNK_ID_MAX = 2**63 - 1
 
 
 class ArticleEntry(BaseModel):
