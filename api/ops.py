@@ -36,10 +36,12 @@ def install_ops(app: FastAPI, settings: Settings) -> None:
 
 def start_ops(app: FastAPI, settings: Settings, *, embedder: Any = None) -> None:
     """Open the writable query log and task queue, and start the task worker (when the store exists)."""
+    from api.querylog import install_access_log_mask, purge_query_log
     from api.tasks import TaskWorker
     from ingest.store import Store
     from ingest.store_logs import OpsLog
 
+    install_access_log_mask()  # the access log would otherwise keep what was typed in ?q=
     if not settings.db_path.exists():
         logger.warning("no database at %s: queries are not logged and admin tasks are unavailable",
                        settings.db_path)
@@ -50,6 +52,7 @@ def start_ops(app: FastAPI, settings: Settings, *, embedder: Any = None) -> None
         logger.error("the store cannot be opened for writing [%s]: queries are not logged, admin tasks "
                      "are unavailable", exc.code)
         return
+    purge_query_log(ops, settings)  # retention (XIZMAT_QUERY_LOG_RETENTION_DAYS); the worker repeats it daily
     worker = TaskWorker(app, settings, ops, embedder=embedder)
     worker.start()
     app.state.ops, app.state.task_worker = ops, worker

@@ -2,6 +2,8 @@
 
 Clients are recorded as a salted hash of their address, never the address itself; the salt is
 random per process, so hashes group one client's queries within a run and cannot be reversed.
+Personal data in the query text is masked by the store (``ingest/pii.py``), and queries older than
+``XIZMAT_QUERY_LOG_RETENTION_DAYS`` are purged at start-up and daily (``purge_query_log``).
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ import secrets
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote_plus
 
 from fastapi import Request
 
 from api.security import client_of
-from ingest.store_logs import QueryRecord
+from ingest.pii import mask_personal_data
+from ingest.store_logs import OpsLog, QueryRecord
+from xizmat.settings import Settings
 
-__all__ = ["client_hash", "log_query", "shown_results"]
+__all__ = ["AccessLogMask", "client_hash", "install_access_log_mask", "log_query", "purge_query_log", "shown_results"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +73,36 @@ def log_query(
         ops.log_query(record)
     except (sqlite3.Error, TypeError, ValueError) as exc:
         logger.warning("query %s was not logged: %s", query_id, exc)
+
+
+def purge_query_log(ops: OpsLog, settings: Settings) -> int:
+    """Delete logged queries older than the retention setting; never raises (failures are logged)."""
+    try:
+        purged = ops.purge_queries(older_than_days=settings.query_log_retention_days)
+    except sqlite3.Error as exc:
+        logger.warning("the query log could not be purged: %s", exc)
+        return 0
+    if purged:
+        logger.info("purged %d logged queries older than %d days", purged, settings.query_log_retention_days)
+    return purged
+
+
+class AccessLogMask(logging.Filter):
+    """Masks personal data in the query string of uvicorn's access-log lines (``/v1/search?q=...``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            path, _, query = args[2].partition("?")
+            decoded = unquote_plus(query)
+            masked = mask_personal_data(decoded)
+            if masked != decoded:
+                record.args = (*args[:2], f"{path}?{masked}", *args[3:])
+        return True
+
+
+def install_access_log_mask() -> None:
+    """Add ``AccessLogMask`` to the ``uvicorn.access`` logger, once."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLogMask) for f in access.filters):
+        access.addFilter(AccessLogMask())
