@@ -15,9 +15,12 @@ from fastapi import FastAPI
 
 from api.deps import warm_suggester
 from api.errors import install_error_handlers
-from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from api.middleware import BodySizeLimitMiddleware, HeaderLimitMiddleware, RequestIdMiddleware
 from api.ops import install_ops, install_security, start_ops, stop_ops
-from api.routes import ask, documents, health, search, services, suggest
+from api.openapi import install_openapi
+from api.overload import InFlightLimitMiddleware
+from api.redaction import install_log_redaction
+from api.routes import ask, audit, documents, health, insights, search, services, suggest
 from api.web import router as web_router
 from ingest.errors import XizmatError
 from xizmat.settings import Settings, get_settings
@@ -74,13 +77,17 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         version="0.1.0",
         summary="Find the public service and the exact legal passage for a question.",
         lifespan=lifespan,
+        redirect_slashes=False,  # a redirect would echo a client-chosen Host header in Location
     )
     app.state.settings = settings
     app.state.searcher = app.state.store = app.state.not_ready = None
     install_error_handlers(app)
     install_security(app, settings)  # before the routers: its policy dependency must reach every route
+    install_log_redaction(settings)  # the access log would otherwise keep keys sent in URLs
     # The last middleware added runs first: the request id must exist before the size check answers.
+    app.add_middleware(InFlightLimitMiddleware, max_in_flight=settings.max_in_flight)  # load shedding
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(search.router)
@@ -88,6 +95,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(ask.router)
     app.include_router(suggest.router)
     app.include_router(services.router)
+    app.include_router(insights.router)  # admin: unanswered-question insights
+    app.include_router(audit.router)  # admin: service completeness audit
     app.include_router(web_router)  # the citizen page at / and the agent console at /agent
     install_ops(app, settings)  # last: metrics and CORS wrap everything else
+    install_openapi(app)  # error responses in the schema: the one error body, every status
     return app

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids (and the last-resort 500), and the request body size limit."""
+"""Pure ASGI middleware: request ids (and the last-resort 500), request header and body size limits."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import INTERNAL_MESSAGE, error_body
 
-__all__ = ["BodySizeLimitMiddleware", "RequestIdMiddleware"]
+__all__ = ["BodySizeLimitMiddleware", "HeaderLimitMiddleware", "RequestIdMiddleware"]
 
 logger = logging.getLogger(__name__)
 
@@ -106,3 +106,25 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, receive if raw is not None else limited_receive, send)
+
+
+class HeaderLimitMiddleware:
+    """Answers 431 when the request headers are above ``max_bytes`` in total or ``max_count`` in number;
+    the HTTP server (httptools) sets no limit of its own."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int = 16 * 1024, max_count: int = 100) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_count = max_count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            size = sum(len(name) + len(value) + 4 for name, value in headers)
+            if size > self.max_bytes or len(headers) > self.max_count:
+                request_id = str(scope.get("state", {}).get("request_id", ""))
+                message = (f"the request has {len(headers)} headers of {size} bytes; the limits are "
+                           f"{self.max_count} headers and {self.max_bytes} bytes, send fewer or shorter ones")
+                await _send_json(send, 431, error_body("headers_too_large", message, request_id), [])
+                return
+        await self.app(scope, receive, send)

@@ -64,6 +64,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     # The web pages and their fixed set of assets (api/web): not rate-limited, a page load fetches several.
     ("GET", "/"): _PROBE,
     ("GET", "/agent"): _PROBE,
+    ("GET", "/admin/insights"): _PROBE,  # the page holds no data; it calls the admin route with a key
+    ("GET", "/admin/audit"): _PROBE,  # likewise: the completeness audit page
     ("GET", "/static/{name}"): _PROBE,
     ("GET", "/v1/search"): _PUBLIC,
     ("GET", "/v1/suggest"): _PUBLIC,
@@ -77,6 +79,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("DELETE", "/v1/admin/documents/{doc_id}"): _ADMIN,
     ("POST", "/v1/admin/reindex"): _ADMIN,
     ("GET", "/v1/admin/tasks/{task_id}"): _ADMIN,
+    ("GET", "/v1/admin/insights/unanswered"): _ADMIN,
+    ("GET", "/v1/admin/audit/services"): _ADMIN,
 }
 ADMIN_PREFIX = "/v1/admin"
 # Query parameters that look like credentials: refused on every route, so keys never reach access logs.

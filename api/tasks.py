@@ -15,13 +15,17 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import threading
+import time
 from pathlib import Path, PurePath
 from typing import IO, Any
 
 from fastapi import FastAPI
 
+from ingest.durable import fsync_path
 from ingest.errors import XizmatError
+from ingest.faults import checkpoint
 from ingest.store_logs import OpsLog, Task
 from xizmat.settings import Settings
 
@@ -33,14 +37,7 @@ UPLOADS_DIR = "uploads"
 _SUFFIXES = frozenset({".pdf", ".html", ".htm", ".docx", ".txt", ".md", ".json", ".jsonl"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 POLL_SECONDS = 1.0
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+PURGE_EVERY_SECONDS = 24 * 3600.0  # the query log's retention is applied once a day
 
 
 def clean_name(filename: str | None) -> str:
@@ -71,10 +68,11 @@ def save_upload(source: IO[bytes], data_dir: Path, task_id: str, original: str) 
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, target)
-        _fsync_dir(folder)
-        _fsync_dir(uploads)
+        fsync_path(folder)
+        fsync_path(uploads)
         if new_root:
-            _fsync_dir(Path(data_dir))
+            fsync_path(Path(data_dir))
+        checkpoint("upload.saved")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -93,6 +91,7 @@ class TaskWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen_generation: str | None = None
+        self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS  # start_ops purged at start-up
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -104,6 +103,7 @@ class TaskWorker:
         if requeued:
             logger.warning("re-queued %d task(s) left running by an earlier process", requeued)
         self._remove_orphan_uploads()
+        self._clean_leftovers()
         self._seen_generation = current_generation_id(self.settings.data_dir)
         self._thread = threading.Thread(target=self._loop, name="xizmat-tasks", daemon=True)
         self._thread.start()
@@ -120,6 +120,18 @@ class TaskWorker:
     def wake(self) -> None:
         """A task was queued: look at the queue now rather than at the next poll."""
         self._wake.set()
+
+    def _clean_leftovers(self) -> None:
+        """Remove what a writer that died left behind (half-built generations, temporary files)."""
+        from index.generation import clean_leftovers
+
+        try:
+            removed = clean_leftovers(self.settings.data_dir)
+        except OSError as exc:  # a read-only data directory: serve what is there
+            logger.warning("cannot clean the data directory at start-up: %s", exc)
+            return
+        if removed:
+            logger.warning("removed %d leftover(s) of an interrupted write: %s", len(removed), ", ".join(removed))
 
     def _remove_orphan_uploads(self) -> None:
         uploads = self.settings.data_dir / UPLOADS_DIR
@@ -139,14 +151,42 @@ class TaskWorker:
                     self.run(task)
                     continue
                 self._follow_published()
+                self._purge_if_due()
             except Exception:  # noqa: BLE001 - the worker must outlive any one failure
                 logger.exception("the task worker hit an unexpected error")
             self._wake.wait(POLL_SECONDS)
             self._wake.clear()
 
+    def _purge_if_due(self) -> None:
+        from api.querylog import purge_query_log
+
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+            purge_query_log(self.ops, self.settings)
+
     # -- tasks -----------------------------------------------------------------------------------
 
     def run(self, task: Task) -> None:
+        """Run one claimed task under the data directory's writer lock; re-queue it while another
+        writer (a CLI ingest or build, a backup, another server worker) holds the lock."""
+        from ingest.writelock import WriterBusyError, WriterLock
+
+        try:
+            lock = WriterLock(self.settings.data_dir).acquire()
+        except WriterBusyError:
+            logger.info("task %s waits: another writer holds the data directory", task.task_id)
+            self.ops.requeue(task.task_id)
+            self._stop.wait(2 * POLL_SECONDS)
+            return
+        except XizmatError as exc:  # a read-only data directory: nothing can be written
+            self.ops.finish(task.task_id, error=(exc.code, self._clean(exc.message, task)))
+            return
+        try:
+            self._run_locked(task)
+        finally:
+            lock.release()
+
+    def _run_locked(self, task: Task) -> None:
         """Run one claimed task to ``succeeded`` or ``failed``."""
         logger.info("task %s (%s) started", task.task_id, task.kind)
         try:
@@ -166,6 +206,11 @@ class TaskWorker:
             full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
             code = "insufficient_storage" if full else "io_error"
             logger.error("task %s failed: %s", task.task_id, exc)
+            self.ops.finish(task.task_id, error=(code, "the server could not write its data; retry later"))
+        except sqlite3.OperationalError as exc:  # SQLITE_FULL / SQLITE_IOERR come as OperationalError
+            text = str(exc).lower()
+            code = "insufficient_storage" if "full" in text else "io_error" if "i/o" in text else "internal_error"
+            logger.error("task %s failed in the database: %s", task.task_id, exc)
             self.ops.finish(task.task_id, error=(code, "the server could not write its data; retry later"))
         except Exception:  # noqa: BLE001 - reported as a failed task, details only in the log
             logger.exception("task %s failed unexpectedly", task.task_id)

@@ -22,6 +22,7 @@ from index.embed import Embedder, EmbeddingCache, embed_passages_cached
 from index.generation import GenerationWriter, Manifest
 from index.lexical import LexicalIndex
 from ingest.errors import XizmatError
+from ingest.faults import checkpoint
 from ingest.records import Chunk
 from ingest.store import Store
 
@@ -84,6 +85,7 @@ def build_generation(
         embedded, cached = cache.misses, cache.hits
     finally:
         cache.close()
+    checkpoint("build.embedded")
     ids = np.fromiter((c.id for c in chunks), dtype=np.int64, count=len(chunks))
     dense = DenseIndex.build(ids, vectors, exact_max=exact_max)
     lexical = LexicalIndex.build(
@@ -94,11 +96,13 @@ def build_generation(
         writer.write_dense(dense)
         writer.write_chunks(chunks)
         lexical.save(writer.lexical_dir)
+        checkpoint("generation.lexical_written")
         (writer.dir / DOCUMENTS_FILE).write_text(
             json.dumps([{k: d[k] for k in DOCUMENT_FIELDS} | {"extra": d["extra"]} for d in documents],
                        ensure_ascii=False),
             encoding="utf-8",
         )
+        checkpoint("generation.documents_written")
         manifest = writer.publish(documents=len(documents), corpus_fingerprint=store.fingerprint())
     return BuildReport(
         manifest=manifest, embedded=embedded, cached=cached,

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from index.embed import EmbeddingError, validate_embeddings
+from ingest.durable import fsync_path
 from ingest.errors import ConfigError, XizmatError
 
 __all__ = [
@@ -52,19 +53,6 @@ class SearchIndexError(XizmatError):
     """
 
     code = "index_corrupt"
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    # A rename is durable only once the directory holding it is flushed.
-    _fsync_path(path)
 
 
 def _as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -216,13 +204,18 @@ class DenseIndex:
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            faiss.write_index(self._index, str(tmp))
-            _fsync_path(tmp)
+            # Serialised here and written by Python, so that a full disk raises OSError(ENOSPC) rather
+            # than FAISS's errno-less RuntimeError (the task then fails ``insufficient_storage``).
+            data = faiss.serialize_index(self._index)
+            with tmp.open("wb") as out:
+                out.write(data.tobytes())
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(target.parent)
+        fsync_path(target.parent)
 
     @classmethod
     def load(cls, path: str | Path, *, ef_search: int = EF_SEARCH) -> DenseIndex:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -37,14 +36,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from index.dense import DenseIndex, SearchIndexError, _fsync_dir, _fsync_path
+from index.dense import DenseIndex, SearchIndexError
+from ingest.durable import fsync_path, sha256_file
 from ingest.errors import ConfigError
+from ingest.faults import checkpoint
 
 __all__ = [
     "FORMAT_VERSION",
     "GenerationWriter",
     "LoadedGeneration",
     "Manifest",
+    "clean_leftovers",
     "current_generation_id",
     "list_generations",
     "load_current",
@@ -143,14 +145,6 @@ def _new_id() -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_durably(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data``: temp file, fsync, rename, fsync the folder."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -163,7 +157,7 @@ def _write_durably(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def current_generation_id(data_dir: str | Path) -> str | None:
@@ -221,17 +215,20 @@ class GenerationWriter:
             raise SearchIndexError(
                 "another index build is running; wait for it to finish", code="index_busy"
             ) from exc
-        for leftover in root.glob(".tmp-*"):
-            logger.warning("removing unfinished generation %s", leftover.name)
-            shutil.rmtree(leftover, ignore_errors=True)
         self.id = _new_id()
         self.dir = root / f".tmp-{self.id}"
-        self.dir.mkdir()
         self.lexical_dir = self.dir / LEXICAL_DIR
-        self.lexical_dir.mkdir()
         self._vectors: int | None = None
         self._chunks: int | None = None
         self.manifest: Manifest | None = None
+        try:
+            _remove_leftovers(self.data_dir)
+            self.dir.mkdir()
+            self.lexical_dir.mkdir()
+            checkpoint("generation.started")
+        except BaseException:  # no context manager yet: discard the folder and release the lock here
+            self.close()
+            raise
 
     def write_dense(self, index: DenseIndex) -> None:
         """Save the dense index into the generation."""
@@ -239,6 +236,7 @@ class GenerationWriter:
             raise ConfigError(f"dense index has dim {index.dim}, the generation is for dim {self.dim}")
         index.save(self.dir / DENSE_FILE)
         self._vectors = len(index)
+        checkpoint("generation.dense_written")
 
     def write_chunks(self, rows: Iterable[Any]) -> int:
         """Write chunk rows (mappings or dataclasses such as ``Chunk``) to chunks.jsonl; return the count."""
@@ -254,6 +252,7 @@ class GenerationWriter:
             out.flush()
             os.fsync(out.fileno())
         self._chunks = count
+        checkpoint("generation.chunks_written")
         return count
 
     def publish(self, *, documents: int, corpus_fingerprint: str) -> Manifest:
@@ -270,8 +269,9 @@ class GenerationWriter:
         files: dict[str, str] = {}
         for path in sorted(self.dir.rglob("*")):
             if path.is_file():
-                files[path.relative_to(self.dir).as_posix()] = _sha256(path)
-            _fsync_path(path)
+                files[path.relative_to(self.dir).as_posix()] = sha256_file(path)
+            fsync_path(path)
+        checkpoint("generation.files_synced")
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             generation=self.id,
@@ -285,21 +285,31 @@ class GenerationWriter:
         )
         text = json.dumps(manifest.to_json(), ensure_ascii=False, indent=2) + "\n"
         _write_durably(self.dir / MANIFEST, text.encode("utf-8"))
+        checkpoint("generation.manifest_written")
         final = self._root / self.id
         os.rename(self.dir, final)
-        _fsync_dir(self._root)
-        # Sealed from here: a failure below leaves a complete, unpublished folder that pruning removes.
         self.dir = final
+        try:
+            fsync_path(self._root)
+            checkpoint("generation.renamed")
+            _write_durably(self.data_dir / CURRENT, f"{self.id}\n".encode())
+        except BaseException:
+            if _pointer_names(self.data_dir) == self.id:
+                self.manifest = manifest  # the pointer was replaced before the failure: it is live
+            else:  # never published: remove the sealed folder so that nothing unpublished lingers
+                shutil.rmtree(final, ignore_errors=True)
+            raise
         self.manifest = manifest
-        _write_durably(self.data_dir / CURRENT, f"{self.id}\n".encode())
+        checkpoint("generation.current_written")
         logger.info("published generation %s (%d chunks)", self.id, manifest.chunks)
         self._prune()
+        checkpoint("generation.pruned")
         self.close()
         return manifest
 
     def _prune(self) -> None:
         names = list_generations(self.data_dir)
-        doomed = [name for name in names[: -self.keep] if name != self.id]
+        doomed = [name for name in names[: -self.keep] if name != self.id and name < self.id]
         for name in doomed:
             shutil.rmtree(self._root / name, ignore_errors=True)
             logger.info("pruned generation %s", name)
@@ -320,6 +330,62 @@ class GenerationWriter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _remove_leftovers(data_dir: Path) -> list[str]:
+    """Remove what a writer that died left behind; the caller holds the generation lock.
+
+    That is: ``.tmp-<id>/`` folders, sealed folders newer than ``CURRENT`` (renamed but never
+    published), and the temporary files of ``_write_durably`` beside ``CURRENT``.
+    """
+    root = data_dir / GENERATIONS
+    removed: list[str] = []
+    for leftover in sorted(root.glob(".tmp-*")):
+        logger.warning("removing unfinished generation %s", leftover.name)
+        shutil.rmtree(leftover, ignore_errors=True)
+        removed.append(f"{GENERATIONS}/{leftover.name}")
+    try:
+        current = current_generation_id(data_dir)
+    except SearchIndexError:
+        current = None  # a damaged pointer: leave every generation for fallback and the operator
+    if current is not None and (root / current).is_dir():
+        for name in list_generations(data_dir):
+            if name > current:
+                logger.warning("removing generation %s, sealed but never published", name)
+                shutil.rmtree(root / name, ignore_errors=True)
+                removed.append(f"{GENERATIONS}/{name}")
+    for stray in sorted(data_dir.glob(f".{CURRENT}.*.tmp")):
+        stray.unlink(missing_ok=True)
+        removed.append(stray.name)
+    return removed
+
+
+def _pointer_names(data_dir: Path) -> str | None:
+    try:
+        return current_generation_id(data_dir)
+    except SearchIndexError:
+        return None
+
+
+def clean_leftovers(data_dir: str | Path) -> list[str]:
+    """Remove the leftovers of a writer that died (see ``_remove_leftovers``); run at start-up.
+
+    Returns the removed paths, relative to ``data_dir``; does nothing (returns ``[]``) while a
+    writer holds the lock, because that writer cleans up itself.
+    """
+    data_dir = Path(data_dir)
+    root = data_dir / GENERATIONS
+    if not root.is_dir():
+        return []
+    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return []
+        return _remove_leftovers(data_dir)
+    finally:
+        os.close(fd)
 
 
 def _read_manifest(path: Path, gen_id: str) -> Manifest:
@@ -377,7 +443,7 @@ def load_generation(
             file = path / name
             if Path(name).is_absolute() or ".." in Path(name).parts or not file.is_file():
                 raise SearchIndexError(f"file {name!r} of generation {gen_id} is missing")
-            if _sha256(file) != digest:
+            if sha256_file(file) != digest:
                 raise SearchIndexError(f"file {name} of generation {gen_id} fails its checksum")
     try:
         dense = DenseIndex.load(path / DENSE_FILE)

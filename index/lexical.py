@@ -15,7 +15,6 @@ which `LexicalIndex.load` checks before trusting anything else.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -26,6 +25,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from ingest.durable import sha256_file
 from ingest.errors import XizmatError
 
 __all__ = [
@@ -58,14 +58,6 @@ class LexicalIndexError(XizmatError):
     code = "index_corrupt"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class LexicalIndex:
     """BM25 over chunks: built from ``(chunk_id, tokens)`` pairs, searched with analysed query tokens."""
 
@@ -94,6 +86,11 @@ class LexicalIndex:
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
             raise LexicalIndexError(f"chunk id {dup} appears twice; chunk ids must be unique", code="duplicate_id")
+        if not any(corpus):
+            # bm25s would divide by an average length of 0 and score everything NaN.
+            raise LexicalIndexError(
+                f"none of the {len(ids)} documents has a term after analysis; index some text", code="empty_index"
+            )
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
         retriever.index(corpus, show_progress=False)
         logger.info("lexical index: %d chunks, %d terms", len(ids), len(retriever.vocab_dict))
@@ -157,7 +154,7 @@ class LexicalIndex:
             "num_docs": len(self._ids),
             "num_terms": len(self.vocabulary),
             "analyzer": self.analyzer,
-            "files": {name: _sha256(directory / name) for name in (*_BM25S_FILES, _IDS)},
+            "files": {name: sha256_file(directory / name) for name in (*_BM25S_FILES, _IDS)},
         }
         (directory / _MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
@@ -187,7 +184,7 @@ class LexicalIndex:
             raise LexicalIndexError(f"{manifest_path} does not list the index files; rebuild the index")
         for name, expected in files.items():
             path = directory / name
-            if not path.is_file() or _sha256(path) != expected:
+            if not path.is_file() or sha256_file(path) != expected:
                 raise LexicalIndexError(
                     f"{path} is missing or was changed after the index was saved; rebuild the index"
                 )

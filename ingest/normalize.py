@@ -15,7 +15,7 @@ from ingest.errors import ConfigError
 from ingest.langid import LANGUAGE_TAGS, detect_language
 from ingest.transliterate import cyrillic_to_latin
 
-__all__ = ["APOSTROPHES", "clean_text", "fold_apostrophes", "normalize_key", "strip_apostrophes_key"]
+__all__ = ["APOSTROPHES", "clean_text", "fix_lookalikes", "fold_apostrophes", "normalize_key", "strip_apostrophes_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +31,13 @@ APOSTROPHES = (
 _FOLD = str.maketrans({c: "'" for c in APOSTROPHES})
 
 _NEWLINES = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
-# C0/C1 controls except \t and \n, zero-width and bidi controls, soft hyphen, lone surrogates.
+# C0/C1 controls except \t and \n, lone surrogates, and every format character (Unicode category Cf):
+# zero-width and bidi controls, soft hyphen, Arabic letter mark, invisible operators, tag characters.
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
-    "\ud800-\udfff]+"
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]+"
 )
 _SPACES = re.compile("[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
@@ -68,6 +71,11 @@ def _fix_mixed_word(match: re.Match[str]) -> str:
     if cyr > lat > 0:
         return word.translate(_LAT_TO_CYR_LOOKALIKE)
     return word
+
+
+def fix_lookalikes(text: str) -> str:
+    """Give each word with letters of both scripts the script of most of its letters ("oбpaщение")."""
+    return _WORD.sub(_fix_mixed_word, text)
 
 
 def _check_lang(lang: str | None) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ingest.errors import StoreError
+from ingest.faults import checkpoint
 from ingest.records import Article, Chunk, CitationPath, Document, Point
 
 __all__ = ["DB_FILENAME", "StoredDocument", "Store", "UpsertOutcome"]
@@ -137,6 +139,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX tasks_state ON tasks(state, created_at);
     """,
+    # 3: how many times a task was started, so that one that keeps crashing the server ends ``failed``
+    """
+    ALTER TABLE tasks ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -173,6 +179,10 @@ class Store:
             raise StoreError(f"no database at {self.path}; run `xizmat ingest` first", code="store_missing")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+        if readonly and _read_only_folder(self.path):
+            # SQLite cannot create the WAL index (-shm) in a read-only folder; with no WAL left to
+            # replay the file is complete, so it is opened as immutable (nobody can write it anyway).
+            uri += "&immutable=1"
         try:
             self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
             self.conn.row_factory = sqlite3.Row
@@ -183,6 +193,12 @@ class Store:
                 self._migrate()
             self._check_schema()
         except sqlite3.DatabaseError as exc:
+            if not readonly and not os.access(self.path.parent, os.W_OK):
+                raise StoreError(
+                    f"the data folder {self.path.parent} is read-only: the database can only be read; "
+                    "make the folder writable to ingest, build or log queries",
+                    code="read_only",
+                ) from None
             raise StoreError(
                 f"the database {self.path} cannot be opened ({exc}); restore a backup or move it aside",
                 code="store_corrupt",
@@ -290,6 +306,8 @@ class Store:
                     for c in chunks
                 ],
             )
+            checkpoint("store.before_commit")
+        checkpoint("store.committed")
         return "updated" if existing else "added"
 
     def mark_removed(self, doc_id: str) -> bool:
@@ -355,6 +373,12 @@ class Store:
         ):
             digest.update(f"{row[0]}\x00{row[1]}\x00".encode())
         return digest.hexdigest()
+
+
+def _read_only_folder(path: Path) -> bool:
+    """True when ``path``'s folder cannot be written and no WAL waits to be replayed."""
+    wal = Path(f"{path}-wal")
+    return not os.access(path.parent, os.W_OK) and (not wal.exists() or wal.stat().st_size == 0)
 
 
 def _unique_articles(articles: Sequence[Article]) -> list[Article]:

@@ -14,12 +14,13 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
+from ingest.pii import mask_personal_data
 from ingest.store import Store
 
-__all__ = ["TASK_KINDS", "TASK_STATES", "OpsLog", "QueryRecord", "Task", "TaskKind", "TaskState"]
+__all__ = ["MAX_ATTEMPTS", "TASK_KINDS", "TASK_STATES", "OpsLog", "QueryRecord", "Task", "TaskKind", "TaskState"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ TaskKind = Literal["ingest", "delete", "reindex"]
 TaskState = Literal["queued", "running", "succeeded", "failed"]
 TASK_KINDS: tuple[TaskKind, ...] = ("ingest", "delete", "reindex")
 TASK_STATES: tuple[TaskState, ...] = ("queued", "running", "succeeded", "failed")
+
+
+MAX_ATTEMPTS = 3  # starts of one task before a crash during it counts as its failure
 
 
 def _now() -> str:
@@ -94,11 +98,14 @@ class OpsLog:
     # -- queries and feedback --------------------------------------------------------------------
 
     def log_query(self, record: QueryRecord) -> None:
-        """Append a query to the log (its id is the ``query_id`` clients send feedback on)."""
+        """Append a query to the log (its id is the ``query_id`` clients send feedback on).
+
+        Personal data in the query text (passport, PINFL, phone, card numbers, e-mails) is masked
+        here, the one place query text is written (``ingest/pii.py``)."""
         with self._write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO query_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.id, _now(), record.route, record.query, record.lang, record.script,
+                (record.id, _now(), record.route, mask_personal_data(record.query), record.lang, record.script,
                  round(record.latency_ms, 3), json.dumps(list(record.results), ensure_ascii=False),
                  record.generation, int(record.no_answer), record.reason, record.client),
             )
@@ -120,6 +127,28 @@ class OpsLog:
                 "SELECT id FROM query_log ORDER BY ts DESC, rowid DESC LIMIT ?", (limit,)
             ).fetchall()
         return [q for q in (self.query(r[0]) for r in rows) if q is not None]
+
+    def purge_queries(self, *, older_than_days: int, now: datetime | None = None) -> int:
+        """Delete logged queries (and the feedback on them) older than ``older_than_days``; 0 keeps all.
+
+        Returns how many queries were deleted."""
+        if older_than_days <= 0:
+            return 0
+        cutoff = ((now or datetime.now(timezone.utc)) - timedelta(days=older_than_days)).isoformat(
+            timespec="milliseconds")
+        with self._write() as conn:
+            conn.execute("DELETE FROM feedback WHERE query_id IN (SELECT id FROM query_log WHERE ts < ?)", (cutoff,))
+            cur = conn.execute("DELETE FROM query_log WHERE ts < ?", (cutoff,))
+        return int(cur.rowcount)
+
+    def unanswered(self, *, since: str = "") -> list[dict[str, Any]]:
+        """Logged queries with no result or no answer (``no_answer = 1``), oldest first, since an ISO date."""
+        with self._lock:
+            rows = self.store.conn.execute(
+                "SELECT id, ts, route, query, lang, script, reason FROM query_log "
+                "WHERE no_answer = 1 AND ts >= ? ORDER BY ts, rowid", (since,)
+            ).fetchall()
+        return [dict(r) for r in rows]
 
     def add_feedback(
         self, query_id: str, result_id: str, *, helpful: bool | None, answered_caller: bool | None
@@ -179,7 +208,8 @@ class OpsLog:
             if row is None:
                 return None
             cur = conn.execute(
-                "UPDATE tasks SET state = 'running', updated_at = ? WHERE task_id = ? AND state = 'queued'",
+                "UPDATE tasks SET state = 'running', updated_at = ?, attempts = attempts + 1 "
+                "WHERE task_id = ? AND state = 'queued'",
                 (_now(), row[0]),
             )
             if cur.rowcount != 1:
@@ -203,11 +233,23 @@ class OpsLog:
     def requeue(self, task_id: str) -> None:
         """Put one running task back in the queue (its work could not start yet)."""
         with self._write(durable=True) as conn:
-            conn.execute("UPDATE tasks SET state = 'queued', updated_at = ? WHERE task_id = ?", (_now(), task_id))
+            conn.execute(  # it never started: this attempt does not count
+                "UPDATE tasks SET state = 'queued', updated_at = ?, attempts = max(attempts - 1, 0) "
+                "WHERE task_id = ?", (_now(), task_id),
+            )
 
-    def requeue_running(self) -> int:
-        """Put tasks a crash left ``running`` back in the queue; returns how many."""
+    def requeue_running(self, *, max_attempts: int = MAX_ATTEMPTS) -> int:
+        """Put tasks a crash left ``running`` back in the queue; returns how many.
+
+        A task that was already started ``max_attempts`` times (it keeps taking the server down) ends
+        ``failed`` with ``task_interrupted`` instead, so that no task stays queued for ever."""
         with self._write(durable=True) as conn:
+            conn.execute(
+                "UPDATE tasks SET state = 'failed', updated_at = ?, error_code = 'task_interrupted', "
+                "error_message = ? WHERE state = 'running' AND attempts >= ?",
+                (_now(), f"the server stopped during this task {max_attempts} times; check the server log "
+                 "and the file, then upload it again", max_attempts),
+            )
             cur = conn.execute(
                 "UPDATE tasks SET state = 'queued', updated_at = ? WHERE state = 'running'", (_now(),)
             )

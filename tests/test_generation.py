@@ -262,7 +262,7 @@ def test_crash_before_pointer_switch_keeps_the_old_generation(
     monkeypatch.undo()
     assert current_generation_id(tmp_path) == old
     assert load_current(tmp_path, embedder_id=EMBEDDER, dim=DIM).id == old
-    # The sealed but unpublished folder is newer than CURRENT: never a fallback, pruned in time.
-    assert len(list_generations(tmp_path)) == 2
+    # The sealed but unpublished folder is removed at once: only the published generation remains.
+    assert list_generations(tmp_path) == [old]
     with pytest.raises(SearchIndexError, match="no valid previous"):
         load_previous_valid(tmp_path, embedder_id=EMBEDDER, dim=DIM)

@@ -67,7 +67,9 @@ def _ingester(settings: Settings) -> Any:
     from index.embed import make_embedder
     from ingest.pipeline import Ingester
     from ingest.store import Store
+    from ingest.writelock import WriterLock
 
+    click.get_current_context().with_resource(WriterLock(settings.data_dir))  # one writer; released on exit
     embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
     store = Store.in_dir(settings.data_dir)
     return Ingester(
@@ -173,8 +175,10 @@ def index_build(as_json: bool, data_dir: Path | None) -> None:
     from index.build import build_generation
     from index.embed import make_embedder
     from ingest.store import Store
+    from ingest.writelock import WriterLock
 
     settings = load_settings(data_dir)
+    click.get_current_context().with_resource(WriterLock(settings.data_dir))  # one writer; released on exit
     embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
     store = Store.in_dir(settings.data_dir)
     report = build_generation(
@@ -699,6 +703,14 @@ def bench(corpus_path: Path | None, name: str, queries_path: Path | None, qrels_
     if readme:
         source = update_readme(root / "README.md", out.parent)
         click.echo(f"regenerated the performance section of README.md from {source.name}", err=True)
+
+
+# Command groups kept in their own modules; imported last because they use this module's helpers.
+from xizmat import cli_audit, cli_backup, cli_insights  # noqa: E402
+
+cli_insights.register(cli)  # `xizmat insights unanswered`, `xizmat logs purge`
+cli_audit.register(cli)  # `xizmat audit services`
+cli_backup.register(cli)  # `xizmat backup`, `xizmat restore`
 
 
 def main() -> None:

@@ -37,6 +37,8 @@ class Settings:
     max_query_chars: int = 1000
     max_upload_bytes: int = 50 * 2**20
     auth_failures_per_minute: int = 10
+    query_log_retention_days: int = 180
+    max_in_flight: int = 32
     # sha256 digests of the keys, computed once here; the API compares digests, never raw keys.
     admin_key_hashes: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
     agent_key_hashes: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
@@ -62,7 +64,7 @@ class Settings:
                 "(the embedding model reads at most 512 tokens)"
             )
         for name in ("port", "rate_limit_per_minute", "max_query_chars", "max_upload_bytes", "exact_index_max",
-                     "auth_failures_per_minute"):
+                     "auth_failures_per_minute", "query_log_retention_days", "max_in_flight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"XIZMAT_{name.upper()}={getattr(self, name)} must not be negative")
 

@@ -38,4 +38,5 @@ async def readyz(request: Request) -> Any:
     return {
         "status": "ready", "generation": manifest.generation, "documents": manifest.documents,
         "chunks": manifest.chunks, "embedder": manifest.embedder_id, "created_at": manifest.created_at,
+        "fallback": searcher.generation.fallback,  # true: the published generation is damaged
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -118,6 +119,13 @@ def search_filters(
         raise QueryError(
             f"unknown parameter {', '.join(unknown)}; allowed: {', '.join(ALLOWED_PARAMS)}",
             code="unknown_filter",
+        )
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:
+        raise QueryError(
+            f"parameter {', '.join(repeated)} is given more than once; give each at most once",
+            code="invalid_filter",
         )
     values = {
         "lang": lang, "kind": kind, "act": act, "authority": authority, "category": category,

@@ -19,11 +19,16 @@ logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGES = {"/": "index.html", "/agent": "agent.html"}
+PAGES["/admin/insights"] = "insights.html"
+PAGES["/admin/audit"] = "audit.html"
 ASSETS = {
     "app.css": "text/css; charset=utf-8",
     "common.js": "text/javascript; charset=utf-8",
     "search.js": "text/javascript; charset=utf-8",
     "agent.js": "text/javascript; charset=utf-8",
+    "insights.js": "text/javascript; charset=utf-8",
+    "audit.js": "text/javascript; charset=utf-8",
+    "audit.css": "text/css; charset=utf-8",
     "i18n.json": "application/json; charset=utf-8",
 }
 # Everything the pages load comes from this origin; document text is never parsed as HTML.
@@ -52,6 +57,18 @@ def search_page() -> FileResponse:
 def agent_page() -> FileResponse:
     """The call-centre answer console."""
     return _page(PAGES["/agent"])
+
+
+@router.get("/admin/insights")
+def insights_page() -> FileResponse:
+    """Unanswered-question insights for content owners (asks for the admin key; holds no data)."""
+    return _page(PAGES["/admin/insights"])
+
+
+@router.get("/admin/audit")
+def audit_page() -> FileResponse:
+    """The service completeness audit for content owners (asks for the admin key; holds no data)."""
+    return _page(PAGES["/admin/audit"])
 
 
 @router.get("/static/{name}")

@@ -131,6 +131,11 @@ def decode_text(data: bytes, *, declared: str = "") -> tuple[str, int, str]:
         return data.decode("utf-8"), 0, "utf-8"
     except UnicodeDecodeError:
         pass
+    lenient = data.decode("utf-8", errors="replace")
+    replaced = lenient.count("\ufffd")
+    valid_multibyte = len(lenient) - len(lenient.encode("ascii", "ignore")) - replaced
+    if replaced <= valid_multibyte:  # UTF-8 with a few broken sequences, not a legacy 8-bit encoding
+        return lenient, replaced, "utf-8"
     for candidate in (declared, "cp1251"):
         try:
             codec = codecs.lookup(candidate).name if candidate else "utf-8"

@@ -43,7 +43,7 @@ def strip_running_lines(pages: list[str]) -> list[str]:
     for lines in split:
         keep = list(lines)
         for index in [0, 1, -1, -2]:
-            if not keep or abs(index) > len(keep):
+            if not -len(keep) <= index < len(keep):  # a page of one line has no index 1
                 continue
             line = keep[index].strip()
             running_line = _DIGITS.sub("#", line) in running and not _STRUCTURAL.search(line)
@@ -117,7 +117,9 @@ def load_pdf(data: bytes, *, name: str, limits: LoadLimits) -> LoadedText:
         with warnings.catch_warnings(record=True) as caught, apply_configuration(**_configuration(limits)):
             warnings.simplefilter("always")
             texts, title = _read(data, name=name, limits=limits)
-    except LimitReachedError:
+    except LimitReachedError as exc:
+        if str(exc).startswith("Declared stream length"):  # a /Length beyond any real stream: damage
+            raise fail("invalid_pdf", f"{name} declares a stream longer than the limit; it is damaged") from None
         raise fail(
             "decompression_limit",
             f"{name} expands beyond the decompression limit; refusing it",
