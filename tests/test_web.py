@@ -132,6 +132,8 @@ def test_pick_a_suggestion_and_see_a_highlighted_cited_result(page: Any) -> None
     title = page.locator("#sug-0 span").first.inner_text()
     box.press("Enter")
     assert box.input_value() == title and page.locator("#suggestions").is_hidden()
+    # The results of the search typed so far may still be on screen: wait for the picked title's search.
+    page.wait_for_function("() => document.querySelector('#status').innerText.startsWith('Topildi')")
     first = page.locator(".group").first
     first.locator("mark").first.wait_for()
     assert first.locator(".passage cite").first.inner_text().strip()
