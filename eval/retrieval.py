@@ -15,7 +15,7 @@ import json
 import resource
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         k: v for k, v in script_consistency(base, dev_queries).items() if k != "worst"}
     if args.labour_ru.is_file():
         report["cross_lingual"] = cross_lingual(base, args.labour_ru, limit=args.cross_limit)
+        # The same queries ranked against the filtered language only: what the ranking does without the
+        # Russian translation of the Labour Code (the embedding model's own cross-lingual reach).
+        base.params = replace(FusionParams(), translation_bridge=False)
+        report["cross_lingual_without_translations"] = cross_lingual(base, args.labour_ru, limit=args.cross_limit)
+        base.params = FusionParams()
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{report['date']}-{args.name}.json"

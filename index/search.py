@@ -15,25 +15,26 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.analysis import DEFAULT_ANALYZER
+from index.analysis import DEFAULT_ANALYZER, STOPWORDS
 from index.build import DOCUMENTS_FILE
 from index.embed import Embedder
+from index.fusion import reciprocal_rank_fusion, weighted_fusion
 from index.generation import LoadedGeneration, load_current
 from index.lexical import LexicalIndex, expand_typos
 from index.references import ActCatalog, Resolution, find_references
 from index.thesaurus import Thesaurus, load_thesaurus
 from ingest.errors import XizmatError
 from ingest.langid import detect_language
-from ingest.normalize import clean_text
+from ingest.normalize import clean_text, fix_lookalikes
 from ingest.records import Chunk, CitationPath
-from ingest.transliterate import cyrillic_to_latin
+from ingest.transliterate import cyrillic_to_latin, latin_to_cyrillic
 
 __all__ = [
     "FILTER_FIELDS",
@@ -52,8 +53,12 @@ FILTER_FIELDS = ("kind", "act", "authority", "category", "status", "script", "da
 LANG_FILTERS = ("uz", "uz-Latn", "uz-Cyrl", "ru", "en")
 # Above this language-detection confidence a Cyrillic query is taken to be Uzbek (see _script_neutral).
 UZ_CYRL_CONFIDENCE = 0.75
+# Short or chat-spelled Uzbek Latin is detected with 0.5–0.75; no English or Russian query of the golden
+# sets is taken for Uzbek Latin at all, so its canonical form is safe from 0.5.
+UZ_LATN_CONFIDENCE = 0.5
 QUERY_VECTOR_CACHE = 512
 _WORD = re.compile(r"[^\W_]+(?:['ʻʼ’‘`´][^\W_]+)*")
+_ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 
 
 class QueryError(XizmatError):
@@ -86,6 +91,9 @@ class FusionParams:
     candidates: int = 200
     typo_max_tokens: int = 4
     mode: str = "rrf"  # "rrf" | "weighted" | "lexical" | "dense"
+    # A language or script filter picks the version shown, not the text ranked: translations share refs,
+    # so a Russian question filtered to Uzbek is ranked against the Russian text of a translated act too.
+    translation_bridge: bool = True
 
 
 @dataclass(frozen=True)
@@ -220,7 +228,8 @@ class HybridSearcher:
     @classmethod
     def open(cls, data_dir: Path, embedder: Embedder, *, params: FusionParams | None = None) -> HybridSearcher:
         """Load the published generation of a data directory."""
-        generation = load_current(data_dir, embedder_id=embedder.id, dim=embedder.dim)
+        # A damaged published generation falls back to the newest valid older one (flagged ``fallback``).
+        generation = load_current(data_dir, embedder_id=embedder.id, dim=embedder.dim, fallback=True)
         lexical = LexicalIndex.load(generation.lexical_dir)
         return cls(generation, lexical, embedder, params=params)
 
@@ -257,10 +266,14 @@ class HybridSearcher:
 
     def _rank(self, query: str, *, filters: SearchFilters, limit: int, prefer_lang: str) -> _Ranking:
         allowed = self._allowed(filters) if filters.active() else None
+        pool = allowed
+        if allowed is not None and (filters.lang or filters.script) and self.params.translation_bridge:
+            unshown = replace(filters, lang="", script="")
+            pool = self._allowed(unshown) if unshown.active() else None
         resolution = find_references(query, self.catalog)
         query = self._script_neutral(query)
         tokens, weights, long_query = self._query_tokens(query)
-        chunk_scores = self._fuse(query, tokens, weights, allowed, long_query=long_query)
+        chunk_scores = self._fuse(query, tokens, weights, pool, long_query=long_query)
         act_prior = self.params.long_act_prior if long_query else self.params.act_prior
         if act_prior > 0:
             chunk_scores = self._route_to_acts(chunk_scores, act_prior)
@@ -268,6 +281,8 @@ class HybridSearcher:
         best: dict[str, int] = {}
         for chunk_id, score in chunk_scores.items():
             ref = self.chunks[chunk_id].ref
+            if allowed is not None and chunk_id not in allowed and not self._ref_allowed(ref, allowed):
+                continue  # no version of this article passes the language or script filter
             if score > ref_scores.get(ref, -1.0):
                 ref_scores[ref] = score
                 best[ref] = chunk_id
@@ -290,7 +305,9 @@ class HybridSearcher:
             same = [i for i in ids if self.chunks[i].lang.split("-")[0] == prefer_lang]
             if same:
                 return self.chunks[max(same, key=lambda i: scores.get(i, 0.0))].doc_id
-        return self.chunks[best if best is not None else ids[0]].doc_id
+        if best is None or best not in ids:  # the best chunk is in a translation the filter does not show
+            best = max(ids, key=lambda i: scores.get(i, 0.0))
+        return self.chunks[best].doc_id
 
     def chunk(self, chunk_id: int) -> Chunk | None:
         return self.chunks.get(chunk_id)
@@ -313,19 +330,30 @@ class HybridSearcher:
                 f"the query has {len(query)} characters, above the limit of {max_query_chars}; shorten it",
                 code="query_too_long",
             )
-        text = clean_text(query).strip()
+        text = fix_lookalikes(clean_text(query).strip())  # the lexical keys of documents do the same
         if not text:
             raise QueryError("the query is empty; type a few words", code="empty_query")
+        words = [re.sub("['ʻʼ’‘`´]", "", w).replace("ё", "е") for w in _WORD.findall(text.casefold())]
+        if all(word in _ALL_STOPWORDS for word in words):  # also true when there is no word at all
+            raise QueryError(
+                f"the query {text[:80]!r} has no search words, only common words or signs; add the words that matter",
+                code="empty_query",
+            )
         return text
 
     @staticmethod
     def _script_neutral(query: str) -> str:
-        """A query that is clearly Uzbek Cyrillic is searched in its Latin form, so that both scripts
-        return the same results (most Uzbek text, and the model's best Uzbek, is Latin). Ambiguous
-        Cyrillic ("паспорт") stays as typed and is analysed both as Russian and as Uzbek."""
+        """A query that is clearly Uzbek is searched in one canonical Latin form, so that both scripts
+        return the same results (most Uzbek text, and the model's best Uzbek, is Latin): Cyrillic is
+        transliterated, and Latin goes to Cyrillic and back, which settles its apostrophes (oʻ, gʻ, ʼ) and
+        chat spellings (w for sh, c for ch) the way a Cyrillic typist's question would come out, so the
+        dense vector is the same for both. Ambiguous Cyrillic ("паспорт") stays as typed and is analysed
+        both as Russian and as Uzbek."""
         guess = detect_language(query)
         if guess.tag == "uz-Cyrl" and guess.confidence >= UZ_CYRL_CONFIDENCE:
             return cyrillic_to_latin(query)
+        if guess.tag == "uz-Latn" and guess.confidence >= UZ_LATN_CONFIDENCE:
+            return cyrillic_to_latin(latin_to_cyrillic(query))
         return query
 
     def _query_tokens(self, query: str) -> tuple[list[str], list[float], bool]:
@@ -356,19 +384,9 @@ class HybridSearcher:
             dense = [(i, s) for i, s in dense if i in allowed]
         w_lex = p.long_lexical_weight if long_query else p.lexical_weight
         w_dense = p.long_dense_weight if long_query else p.dense_weight
-        scores: dict[int, float] = defaultdict(float)
         if p.mode == "weighted":
-            for hits, w in ((lexical, w_lex), (dense, w_dense)):
-                if hits:
-                    top, low = hits[0][1], hits[-1][1]
-                    for i, s in hits:
-                        scores[i] += w * ((s - low) / (top - low) if top > low else 1.0)
-            return scores
-        rrf_k = p.long_rrf_k if long_query else p.rrf_k
-        for hits, w in ((lexical, w_lex), (dense, w_dense)):
-            for rank, (i, _) in enumerate(hits, start=1):
-                scores[i] += w / (rrf_k + rank)
-        return scores
+            return weighted_fusion((lexical, dense), (w_lex, w_dense))
+        return reciprocal_rank_fusion((lexical, dense), (w_lex, w_dense), k=p.long_rrf_k if long_query else p.rrf_k)
 
     def _query_vector(self, query: str) -> np.ndarray:
         """The query's embedding; the last few hundred are kept (repeated and paged queries are common)."""

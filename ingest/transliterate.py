@@ -154,10 +154,12 @@ def _word_l2c(word: str) -> str:
         elif ch == "e":
             cyr = "э" if (i == 0 or prev in _LAT_VOWELS) else "е"
         else:
+            # Standard Uzbek Latin has no lone c or w; in typed questions they are chat spellings of ch
+            # and sh ("iwxonada", "qacon"), as index.analysis also reads them.
             cyr = {
-                "a": "а", "b": "б", "c": "к", "d": "д", "f": "ф", "g": "г", "h": "ҳ", "i": "и",
+                "a": "а", "b": "б", "c": "ч", "d": "д", "f": "ф", "g": "г", "h": "ҳ", "i": "и",
                 "j": "ж", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "q": "қ",
-                "r": "р", "s": "с", "t": "т", "u": "у", "v": "в", "w": "в", "x": "х", "y": "й", "z": "з",
+                "r": "р", "s": "с", "t": "т", "u": "у", "v": "в", "w": "ш", "x": "х", "y": "й", "z": "з",
             }.get(ch, word[i])
         if upper and cyr:
             cyr = cyr.upper() if (all_caps or len(cyr) == 1) else cyr[:1].upper() + cyr[1:]
