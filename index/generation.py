@@ -37,6 +37,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from index.dense import DenseIndex, SearchIndexError
+from index.embed import embedder_setting
 from ingest.durable import fsync_path, sha256_file
 from ingest.errors import ConfigError
 from ingest.faults import checkpoint
@@ -431,8 +432,8 @@ def load_generation(
     if manifest.embedder_id != embedder_id or manifest.dim != dim:
         raise SearchIndexError(
             f"generation {gen_id} was built with embedder {manifest.embedder_id} (dim {manifest.dim}) "
-            f"but {embedder_id} (dim {dim}) is configured; rebuild the index or configure "
-            f"{manifest.embedder_id}",
+            f"but {embedder_id} (dim {dim}) is configured; set XIZMAT_EMBEDDER="
+            f"{embedder_setting(manifest.embedder_id)} or rebuild the index with the configured embedder",
             code="embedder_mismatch",
         )
     required = {DENSE_FILE, CHUNKS_FILE}

