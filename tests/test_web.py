@@ -130,10 +130,14 @@ def test_pick_a_suggestion_and_see_a_highlighted_cited_result(page: Any) -> None
     assert box.get_attribute("aria-activedescendant") == "sug-0"
     assert page.locator("#sug-0").get_attribute("aria-selected") == "true"
     title = page.locator("#sug-0 span").first.inner_text()
+    searches: list[str] = []
+    page.on("request", lambda r: searches.append(r.url) if "/v1/search" in r.url else None)
     box.press("Enter")
     assert box.input_value() == title and page.locator("#suggestions").is_hidden()
-    # The results of the search typed so far may still be on screen: wait for the picked title's search.
     page.wait_for_function("() => document.querySelector('#status').innerText.startsWith('Topildi')")
+    # Picking cancels the typed text's debounced search (450 ms): no second search starts afterwards.
+    page.wait_for_timeout(700)
+    assert len(searches) == 1, searches
     first = page.locator(".group").first
     first.locator("mark").first.wait_for()
     assert first.locator(".passage cite").first.inner_text().strip()

@@ -70,6 +70,9 @@ async function fetchSuggestions(q) {
 function choose(i) {
   const s = suggestions[i];
   if (!s) return;
+  // The typed text's pending search would otherwise run again, after this one, on the picked title.
+  clearTimeout(searchTimer);
+  clearTimeout(suggestTimer);
   input.value = s.title;
   closeList();
   search(1);
