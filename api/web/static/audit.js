@@ -1,27 +1,14 @@
 // The completeness audit for content owners: asks for the admin key (kept in sessionStorage), loads
 // GET /v1/admin/audit/services, draws one SVG bar per authority and a sortable table of services.
+import { $, el } from "/static/common.js";
+
 const KEY = "xizmat.adminKey";
 const ELEMENTS = ["eligibility", "documents", "fee", "time_limit", "result", "channels", "legal_act", "appeal"];
 const MARK = { present: "✓", vague: "~", missing: "✗", contradictory: "≠" };
 const RANK = { missing: 0, contradictory: 1, vague: 2, present: 3 };
 const SVG = "http://www.w3.org/2000/svg";
-const $ = (sel) => document.querySelector(sel);
 let services = [];
 let sort = { key: "score", dir: 1 };
-
-/** An element with properties and children; text is set as text, never parsed as HTML. */
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 function svg(tag, attrs = {}, text = null) {
   const node = document.createElementNS(SVG, tag);
