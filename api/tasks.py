@@ -194,8 +194,8 @@ class TaskWorker:
                 result = self._ingest(task)
             elif task.kind == "delete":
                 result = self._delete(task)
-            else:
-                result = self._rebuild()
+            else:  # reindex: an explicit request, so it rebuilds even an up-to-date index
+                result = self._rebuild(force=True)
         except XizmatError as exc:
             if exc.code == "index_busy":  # another process is building: try again shortly
                 self.ops.requeue(task.task_id)
@@ -253,14 +253,14 @@ class TaskWorker:
             store.close()
         return {"document": task.target, "removed": removed, **self._rebuild()}
 
-    def _rebuild(self) -> dict[str, Any]:
+    def _rebuild(self, *, force: bool = False) -> dict[str, Any]:
         from index.build import build_generation
         from ingest.store import Store
 
         store = Store.in_dir(self.settings.data_dir)
         try:
             report = build_generation(store, self.embedder(), self.settings.data_dir,
-                                      exact_max=self.settings.exact_index_max, progress=False)
+                                      exact_max=self.settings.exact_index_max, progress=False, force=force)
         finally:
             store.close()
         self._seen_generation = report.manifest.generation

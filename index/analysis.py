@@ -12,10 +12,14 @@ stemmer: measured on the development set in docs/lexical-analysis.md (``eval/lex
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.metadata import version as _package_version
+from pathlib import Path
 from typing import Literal, get_args
 
 import Stemmer
@@ -151,6 +155,26 @@ def stem_uzbek(word: str, *, stemmer: UzStemmer) -> str:
     return word
 
 
+# The modules and packages whose code decides the tokens of a text; their bytes and versions make up
+# `Analyzer.version`, so an edit to any of them invalidates cached analyses and rebuilds the index.
+_ANALYSIS_MODULES = ("index.analysis", "ingest.normalize", "ingest.transliterate", "ingest.langid")
+_ANALYSIS_PACKAGES = ("lemmauz", "PyStemmer")
+
+
+@lru_cache(maxsize=8)
+def _code_digest(
+    modules: tuple[str, ...] = _ANALYSIS_MODULES, packages: tuple[str, ...] = _ANALYSIS_PACKAGES
+) -> str:
+    """blake2b-64 of the named modules' files and the named packages' versions."""
+    digest = hashlib.blake2b(digest_size=8)
+    for name in modules:
+        __import__(name)
+        digest.update(Path(str(sys.modules[name].__file__)).read_bytes())
+    for package in packages:
+        digest.update(f"\x00{package}={_package_version(package)}".encode())
+    return digest.hexdigest()
+
+
 def _tokens(normalized: str) -> list[str]:
     return [t for t in _TOKEN.findall(normalized) if len(t) > 1 or t.isdigit()]
 
@@ -171,6 +195,11 @@ class Analyzer:
     def name(self) -> str:
         """A stable name saved beside an index, so a query is analysed the way the index was."""
         return f"uz={self.uz_stemmer};informal={int(self.informal)};query_en={int(self.query_english)}"
+
+    @property
+    def version(self) -> str:
+        """``name`` plus a digest of the analysis code: equal versions analyse every text alike."""
+        return f"{self.name};code={_code_digest()}"
 
     def analyze(self, text: str, *, lang: str) -> list[str]:
         """Tokens of a text whose language tag is known (``uz-Latn``, ``uz-Cyrl``, ``ru``, ``en``)."""

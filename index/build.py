@@ -3,12 +3,19 @@
 Unchanged chunks keep their ids and their cached vectors, so adding, replacing or removing one
 document embeds only that document's new chunks; the published generation is swapped in one step,
 so a query never sees a mix of a document's old and new chunks.
+
+A build whose inputs equal the live generation's (corpus fingerprint, embedder, analyser version and
+build parameters, recorded in the manifest's ``build``) publishes nothing unless forced: it would
+write the same files again. Chunk analyses are cached too (``index.token_cache``), so a forced
+rebuild of an unchanged corpus re-analyses nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,16 +24,20 @@ from typing import Any
 import numpy as np
 
 from index.analysis import DEFAULT_ANALYZER
-from index.dense import DenseIndex
+from index.dense import EF_CONSTRUCTION, HNSW_M, DenseIndex, SearchIndexError
 from index.embed import Embedder, EmbeddingCache, embed_passages_cached
-from index.generation import GenerationWriter, Manifest
+from index.generation import GenerationWriter, Manifest, current_generation_id, load_generation
 from index.lexical import LexicalIndex
+from index.token_cache import TOKEN_CACHE, TokenCache, analyze_cached
 from ingest.errors import XizmatError
 from ingest.faults import checkpoint
 from ingest.records import Chunk
 from ingest.store import Store
 
-__all__ = ["DOCUMENTS_FILE", "EMBEDDING_CACHE", "BuildReport", "build_generation", "passage_text"]
+__all__ = [
+    "DOCUMENTS_FILE", "EMBEDDING_CACHE", "TOKEN_CACHE", "BuildReport", "build_generation", "build_params",
+    "passage_text",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +58,15 @@ class BuildReport:
     cached: int
     seconds_embedding: float
     seconds_total: float
+    published: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "generation": self.manifest.generation, "documents": self.manifest.documents,
-            "chunks": self.manifest.chunks, "embedded": self.embedded, "cached": self.cached,
-            "seconds_embedding": round(self.seconds_embedding, 2), "seconds_total": round(self.seconds_total, 2),
+            "generation": self.manifest.generation, "published": self.published,
+            "documents": self.manifest.documents, "chunks": self.manifest.chunks,
+            "embedded": self.embedded, "cached": self.cached,
+            "seconds_embedding": round(self.seconds_embedding, 2),
+            "seconds_total": round(self.seconds_total, 2),
             "embedder": self.manifest.embedder_id,
         }
 
@@ -62,6 +76,52 @@ def passage_text(chunk: Chunk) -> str:
     return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
 
 
+# The modules whose code turns chunks into a generation's files (the analysis has its own version).
+_BUILD_MODULES = ("index.build", "index.dense", "index.lexical", "index.generation")
+
+
+def _code_digest() -> str:
+    digest = hashlib.blake2b(digest_size=8)
+    for name in _BUILD_MODULES:
+        digest.update(Path(str(sys.modules[name].__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+def build_params(embedder: Embedder, *, exact_max: int) -> dict[str, str]:
+    """Everything besides the corpus that decides a generation's content, as saved in its manifest."""
+    import bm25s
+
+    return {
+        "embedder": f"{embedder.id} dim={embedder.dim} prefix={embedder.passage_prefix!r}",
+        "analyzer": DEFAULT_ANALYZER.version,
+        "dense": f"exact_max={exact_max} hnsw_m={HNSW_M} ef_construction={EF_CONSTRUCTION}",
+        "lexical": f"bm25s={bm25s.__version__}",
+        "code": _code_digest(),
+    }
+
+
+def _live_if_current(
+    data_dir: Path, embedder: Embedder, fingerprint: str, params: dict[str, str]
+) -> Manifest | None:
+    """The live generation's manifest when it is intact and was built from these inputs, else None."""
+    try:
+        gen_id = current_generation_id(data_dir)
+        if gen_id is None:
+            return None
+        live = load_generation(data_dir, gen_id, embedder_id=embedder.id, dim=embedder.dim).manifest
+    except SearchIndexError as exc:
+        logger.info("the live generation will be replaced: %s", exc.message)
+        return None
+    if live.corpus_fingerprint != fingerprint:
+        logger.info("the corpus changed since generation %s", live.generation)
+        return None
+    changed = sorted(k for k in params.keys() | live.build.keys() if params.get(k) != live.build.get(k))
+    if changed:
+        logger.info("generation %s was built with other %s", live.generation, ", ".join(changed))
+        return None
+    return live
+
+
 def build_generation(
     store: Store,
     embedder: Embedder,
@@ -69,15 +129,31 @@ def build_generation(
     *,
     exact_max: int = 50_000,
     progress: bool = True,
+    force: bool = False,
 ) -> BuildReport:
-    """Build and publish a new generation holding every live chunk of the store."""
+    """Build and publish a new generation holding every live chunk of the store.
+
+    Unless ``force``, nothing is built when the live generation is intact and holds the same corpus
+    built the same way: the report then carries its manifest and ``published=False``.
+    """
     started = time.perf_counter()
+    data_dir = Path(data_dir)
+    # Read before the chunks: should a writer slip in between, the generation claims the older corpus
+    # and the next build replaces it, rather than claiming a corpus it does not hold.
+    fingerprint = store.fingerprint()
+    params = build_params(embedder, exact_max=exact_max)
+    if not force:
+        live = _live_if_current(data_dir, embedder, fingerprint, params)
+        if live is not None:
+            logger.info("generation %s is up to date; nothing to build", live.generation)
+            return BuildReport(manifest=live, embedded=0, cached=0, seconds_embedding=0.0,
+                               seconds_total=time.perf_counter() - started, published=False)
     chunks = list(store.chunks())
     if not chunks:
         raise XizmatError("the store holds no chunks; run `xizmat ingest` first", code="index_empty")
     documents = [d.as_dict() for d in store.documents()]
     texts = [passage_text(c) for c in chunks]
-    cache = EmbeddingCache(Path(data_dir) / EMBEDDING_CACHE)
+    cache = EmbeddingCache(data_dir / EMBEDDING_CACHE)
     try:
         t0 = time.perf_counter()
         vectors = embed_passages_cached(embedder, texts, cache, progress=progress)
@@ -88,10 +164,11 @@ def build_generation(
     checkpoint("build.embedded")
     ids = np.fromiter((c.id for c in chunks), dtype=np.int64, count=len(chunks))
     dense = DenseIndex.build(ids, vectors, exact_max=exact_max)
-    lexical = LexicalIndex.build(
-        ((c.id, DEFAULT_ANALYZER.analyze(t, lang=c.lang)) for c, t in zip(chunks, texts, strict=True)),
-        analyzer=DEFAULT_ANALYZER.name,
-    )
+    with TokenCache(data_dir / TOKEN_CACHE) as token_cache:
+        tokens = analyze_cached(
+            DEFAULT_ANALYZER, [(t, c.lang) for c, t in zip(chunks, texts, strict=True)], token_cache
+        )
+    lexical = LexicalIndex.build(zip(ids.tolist(), tokens, strict=True), analyzer=DEFAULT_ANALYZER.name)
     with GenerationWriter(data_dir, embedder_id=embedder.id, dim=embedder.dim) as writer:
         writer.write_dense(dense)
         writer.write_chunks(chunks)
@@ -103,9 +180,8 @@ def build_generation(
             encoding="utf-8",
         )
         checkpoint("generation.documents_written")
-        manifest = writer.publish(documents=len(documents), corpus_fingerprint=store.fingerprint())
+        manifest = writer.publish(documents=len(documents), corpus_fingerprint=fingerprint, build=params)
     return BuildReport(
         manifest=manifest, embedded=embedded, cached=cached,
         seconds_embedding=seconds_embedding, seconds_total=time.perf_counter() - started,
     )
-

@@ -44,6 +44,9 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 _CYR_TO_LAT_LOOKALIKE = str.maketrans("аеёорсухіјѕԁһԛԝ", "aeeopcyxijsdhqw")
 _LAT_TO_CYR_LOOKALIKE = str.maketrans("aeopcyx", "аеорсух")
 _UZ_CYRL_TAGS = frozenset({"uz-Cyrl"})
+# The letters `_fix_mixed_word` counts: a text lacking either script has no word to fix.
+_ANY_CYR = re.compile("[\u0400-\u052f]")
+_ANY_LAT = re.compile("[a-z\u00c0-\u024f]")
 
 
 def clean_text(text: str) -> str:
@@ -75,6 +78,8 @@ def _fix_mixed_word(match: re.Match[str]) -> str:
 
 def fix_lookalikes(text: str) -> str:
     """Give each word with letters of both scripts the script of most of its letters ("oбpaщение")."""
+    if not (_ANY_CYR.search(text) and _ANY_LAT.search(text)):
+        return text  # the common case, and a million calls of `_fix_mixed_word` saved on a corpus
     return _WORD.sub(_fix_mixed_word, text)
 
 
@@ -96,14 +101,14 @@ def normalize_key(text: str, *, lang: str | None = None) -> str:
     lang = _check_lang(lang)
     key = unicodedata.normalize("NFC", clean_text(text).casefold())
     key = " ".join(fold_apostrophes(key).split())
-    key = _WORD.sub(_fix_mixed_word, key)
+    key = fix_lookalikes(key)
     if lang is None:
         uz_cyrillic = detect_language(key).tag in _UZ_CYRL_TAGS
     else:
         uz_cyrillic = lang == "uz-Cyrl" or (lang == "uz" and detect_language(key).script == "Cyrl")
     if uz_cyrillic:
         # Letters the transliteration leaves (і, ј) may now sit in a Latin word: settle them again.
-        key = _WORD.sub(_fix_mixed_word, fold_apostrophes(cyrillic_to_latin(key)))
+        key = fix_lookalikes(fold_apostrophes(cyrillic_to_latin(key)))
     else:
         key = key.replace("ё", "е")
     # Dropping ь or swapping a look-alike can bring a combining mark next to a new base letter.

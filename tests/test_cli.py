@@ -52,6 +52,26 @@ def test_ingest_json_contract_and_exit_codes(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+def test_index_build_is_a_no_op_when_up_to_date_unless_forced(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(TEST_DATA / "act.txt", folder / "act.txt")
+    runner = CliRunner()
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert runner.invoke(cli, ["ingest", str(folder), *data]).exit_code == 0
+    result = runner.invoke(cli, ["index", "build", "--json", *data])
+    assert result.exit_code == 0, result.output
+    built = json.loads(result.stdout)
+    assert built["published"] is True and built["embedded"] == built["chunks"] > 0
+    result = runner.invoke(cli, ["index", "build", *data])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"up to date: generation {built['generation']} ")
+    result = runner.invoke(cli, ["index", "build", "--force", "--json", *data])
+    forced = json.loads(result.stdout)
+    assert forced["published"] is True and forced["generation"] != built["generation"]
+    assert forced["embedded"] == 0 and forced["cached"] == built["chunks"]
+
+
 def test_user_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["search", "pasport", "--data-dir", str(tmp_path)])

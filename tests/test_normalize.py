@@ -140,3 +140,15 @@ def test_fold_apostrophes_makes_variants_equal(word: str, marks: list[str]) -> N
     second = f"o{marks[1]}{word}g{marks[1]}"
     assert fold_apostrophes(first) == fold_apostrophes(second)
     assert normalize_key(first) == normalize_key(second)
+
+
+_MIXED = st.text(alphabet=st.sampled_from("abcopxyzAOPÀșаеорсухбвгдАОРіј' .,1"), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MIXED)
+def test_fix_lookalikes_shortcut_changes_nothing(text: str) -> None:
+    # The shortcut for single-script text must give what fixing every word gives.
+    from ingest.normalize import _WORD, _fix_mixed_word, fix_lookalikes
+
+    assert fix_lookalikes(text) == _WORD.sub(_fix_mixed_word, text)

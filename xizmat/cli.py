@@ -160,13 +160,16 @@ def index() -> None:
 
 
 @index.command("build")
+@click.option("--force", is_flag=True, help="Build and publish even when the index is up to date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @data_dir_option
 @user_errors
-def index_build(as_json: bool, data_dir: Path | None) -> None:
+def index_build(force: bool, as_json: bool, data_dir: Path | None) -> None:
     """Embed new chunks (cached by model and text), build the indexes and publish a new generation.
 
-    The previous generation stays on disk for rollback; the switch to the new one is atomic.
+    The previous generation stays on disk for rollback; the switch to the new one is atomic. When the
+    published generation is intact and holds the store's corpus built with the same embedder, analysis
+    and parameters, nothing is built and it says "up to date" ("published": false); --force rebuilds.
 
     \b
     Example:
@@ -182,11 +185,16 @@ def index_build(as_json: bool, data_dir: Path | None) -> None:
     embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
     store = Store.in_dir(settings.data_dir)
     report = build_generation(
-        store, embedder, settings.data_dir, exact_max=settings.exact_index_max, progress=sys.stderr.isatty()
+        store, embedder, settings.data_dir, exact_max=settings.exact_index_max, progress=sys.stderr.isatty(),
+        force=force,
     )
     data = report.as_dict()
     if as_json:
         click.echo(json.dumps(data, indent=2))
+    elif not report.published:
+        click.echo(f"up to date: generation {report.manifest.generation} already holds this corpus "
+                   f"({report.manifest.documents} documents, {report.manifest.chunks} chunks); "
+                   "nothing published (--force rebuilds)")
     else:
         click.echo("\n".join(f"{k:<18} {v}" for k, v in data.items()))
 
@@ -417,7 +425,7 @@ def eval_run(queries_path: Path, qrels_path: Path, config: str, out_dir: Path | 
     config_params(config)  # fail on a bad config before loading the model
     queries, qrels = read_queries(queries_path), read_qrels(qrels_path)
     settings = load_settings(data_dir)
-    searcher = HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder))
+    searcher = HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder, data_dir=settings.data_dir))
     out_dir = out_dir or Path("eval-runs") / Path(config).stem
     result = run_eval(searcher, queries, qrels, config=config, out_dir=out_dir, limit=limit)
     if as_json:
@@ -572,7 +580,7 @@ def eval_script_consistency(queries_path: Path, as_json: bool, data_dir: Path | 
 
     queries = read_queries(queries_path)
     settings = load_settings(data_dir)
-    result = script_consistency(HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder)), queries)
+    result = script_consistency(HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder, data_dir=settings.data_dir)), queries)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
