@@ -9,11 +9,13 @@ Order of decisions:
    ``coverage(sentence) + ARTICLE_WEIGHT · fused(article) / fused(top article)``, where coverage is the
    share of the question's content words the sentence contains (after analysis, typo and synonym
    expansion).
-3. The answer's confidence combines two signals that are absent for out-of-scope questions:
+3. The answer's confidence combines two signals of evidence that are absent for out-of-scope questions:
        confidence = W · coverage(top articles) + (1 - W) · clip((cos - COS_LOW) / (COS_HIGH - COS_LOW))
-   with cos the best dense cosine of the question to any chunk. Below ``threshold`` the answer is
-   ``no_answer`` with reason ``low_confidence``. Calibrated on the sample corpus and the shared legal
-   corpus together (see docs/answers.md); every citation is checked against the index before it is returned.
+   with cos the best dense cosine of the question to any chunk; it is 0 when the topic model of
+   index.topic reads the question as an everyday one (a question about bread that shares words with
+   some article). Below ``threshold`` the answer is ``no_answer`` with reason ``low_confidence``.
+   Calibrated on the sample corpus and the shared legal corpus together (see docs/answers.md); every
+   citation is checked against the index before it is returned.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class AnswerParams:
     cos_low: float = 0.82
     cos_high: float = 0.92
     top_articles: int = 3
+    # Abstain on questions the searcher's topic model (index.topic) reads as everyday ones.
+    use_topic: bool = True
 
 
 @dataclass(frozen=True)
@@ -257,14 +261,22 @@ def answer(
     dense = searcher.dense_hits(question, k=1)
     cosine = dense[0][1] if dense else 0.0
     dense_part = min(1.0, max(0.0, (cosine - p.cos_low) / (p.cos_high - p.cos_low)))
-    confidence = round(p.coverage_weight * coverage + (1 - p.coverage_weight) * dense_part, 4)
+    evidence = p.coverage_weight * coverage + (1 - p.coverage_weight) * dense_part
     signals = {"coverage": round(coverage, 4), "cosine": round(cosine, 4), "words": float(len(words))}
+    everyday = False
+    if p.use_topic and searcher.topic is not None:
+        logit = searcher.topic.logit(searcher.query_vector(question))  # the vector dense_hits just cached
+        everyday = searcher.topic.everyday(logit)
+        signals["topic"] = round(logit, 4)
+    confidence = 0.0 if everyday else round(evidence, 4)
     if not top or confidence < p.threshold:
         lang = detect_language(question).tag
         logger.info("no answer (confidence %.3f, %s) for a %s question", confidence, signals, lang)
+        message = "the indexed laws and services do not answer this question with enough evidence"
+        if top and everyday:
+            message = "the question reads as an everyday one, outside the topics of the indexed laws and services"
         return Answer(query_id=query_id, no_answer=True, reason="low_confidence", confidence=confidence,
-                      message="the indexed laws and services do not answer this question with enough evidence",
-                      signals=signals)
+                      message=message, signals=signals)
     items = [i for i in _pick(searcher, top, words, max_sentences, top_score=top[0].score) if _verified(searcher, i)]
     if not items:
         return Answer(query_id=query_id, no_answer=True, reason="low_confidence", confidence=0.0,

@@ -30,6 +30,7 @@ from index.generation import LoadedGeneration, load_current
 from index.lexical import LexicalIndex, expand_typos
 from index.references import ActCatalog, Resolution, find_references
 from index.thesaurus import Thesaurus, load_thesaurus
+from index.topic import TopicModel, load_topic_model
 from ingest.errors import XizmatError
 from ingest.langid import detect_language
 from ingest.normalize import clean_text, fix_lookalikes
@@ -196,12 +197,15 @@ class HybridSearcher:
         *,
         params: FusionParams | None = None,
         thesaurus: Thesaurus | None = None,
+        topic: TopicModel | None = None,
     ) -> None:
         self.generation = generation
         self.lexical = lexical
         self.embedder = embedder
         self.params = params or FusionParams()
         self.thesaurus = thesaurus if thesaurus is not None else load_thesaurus()
+        # The topic signal of index.answer, fitted for this embedder (None when it has none).
+        self.topic = topic if topic is not None else load_topic_model(embedder.id, embedder.dim)
         self._vectors: dict[str, np.ndarray] = {}
         self.chunks: dict[int, Chunk] = {}
         for row in generation.iter_chunks():
@@ -314,8 +318,16 @@ class HybridSearcher:
 
     def dense_hits(self, query: str, *, k: int = 10) -> list[tuple[int, float]]:
         """The ``k`` chunks nearest to the query's embedding with their cosine similarities (unfiltered)."""
-        vector = self._query_vector(self._script_neutral(clean_text(query).strip()))
-        return self.generation.dense.search(vector, max(1, min(k, len(self.chunks))))
+        return self.generation.dense.search(self.query_vector(query), max(1, min(k, len(self.chunks))))
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query embedding the dense search uses for ``query`` (cached)."""
+        return self._query_vector(self.query_form(query))
+
+    @classmethod
+    def query_form(cls, query: str) -> str:
+        """The text that is embedded for ``query``: cleaned, and Uzbek in one canonical Latin form."""
+        return cls._script_neutral(clean_text(query).strip())
 
     # -- internals ---------------------------------------------------------------------------
 

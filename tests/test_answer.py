@@ -57,6 +57,21 @@ def test_out_of_scope_questions_abstain(sample_searcher: HybridSearcher, questio
     assert 0 <= result.confidence < AnswerParams().threshold
 
 
+@pytest.mark.parametrize("question", ["как выбрать свадебное платье", "свадебное платье какого цвета выбрать"])
+def test_topic_signal_rejects_an_everyday_question_the_evidence_lets_through(
+    sample_searcher: HybridSearcher, question: str
+) -> None:
+    # "Wedding" and "choose" are words of the civil-status regulation: coverage and cosine alone answer.
+    evidence_only = answer(sample_searcher, question, params=AnswerParams(use_topic=False))
+    assert not evidence_only.no_answer and evidence_only.confidence >= AnswerParams().threshold
+    assert sample_searcher.topic is not None
+    result = answer(sample_searcher, question)
+    assert result.no_answer and result.reason == "low_confidence" and result.confidence == 0.0
+    assert "everyday" in result.message and result.answer == [] and result.services == []
+    assert result.signals["topic"] >= sample_searcher.topic.threshold
+    assert result.signals["coverage"] == evidence_only.signals["coverage"]
+
+
 def test_calibration_set_separates(sample_searcher: HybridSearcher) -> None:
     rows = [json.loads(line) for line in CALIBRATION.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert sum(r["in_scope"] for r in rows) >= 20 and sum(not r["in_scope"] for r in rows) >= 15
