@@ -35,14 +35,14 @@ logger = logging.getLogger(__name__)
 
 def _open_state(app: FastAPI, settings: Settings, embedder: Embedder | None) -> None:
     """Open the searcher and the store; on failure keep the error so /readyz can report it."""
-    from index.embed import make_embedder
+    from index.embedder_choice import open_embedder
     from index.search import HybridSearcher
     from ingest.store import Store
 
     state = app.state
     state.searcher, state.store, state.not_ready = None, None, None
     try:
-        model = embedder if embedder is not None else make_embedder(settings.embedder, data_dir=settings.data_dir)
+        model = embedder if embedder is not None else open_embedder(settings.embedder, settings.data_dir)
         searcher = HybridSearcher.open(settings.data_dir, model)
         store = Store.in_dir(settings.data_dir, readonly=True)
     except XizmatError as exc:

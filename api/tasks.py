@@ -276,9 +276,9 @@ class TaskWorker:
             if searcher is not None:
                 self._embedder = searcher.embedder
             else:
-                from index.embed import make_embedder
+                from index.embedder_choice import open_embedder
 
-                self._embedder = make_embedder(self.settings.embedder, data_dir=self.settings.data_dir)
+                self._embedder = open_embedder(self.settings.embedder, self.settings.data_dir)
         return self._embedder
 
     def reload(self) -> None:

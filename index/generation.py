@@ -434,6 +434,14 @@ def _read_manifest(path: Path, gen_id: str) -> Manifest:
     return manifest
 
 
+def current_embedder_id(data_dir: str | Path) -> str | None:
+    """The embedder id in the manifest of the published generation, or None when nothing is published."""
+    gen_id = current_generation_id(data_dir)
+    if gen_id is None:
+        return None
+    return _read_manifest(Path(data_dir) / GENERATIONS / gen_id, gen_id).embedder_id
+
+
 def load_generation(
     data_dir: str | Path,
     gen_id: str,

