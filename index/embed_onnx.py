@@ -42,22 +42,27 @@ def onnx_embedder_id() -> str:
 class OnnxE5Runtime:
     """The two ONNX Runtime sessions of a converted folder, its tokenizer and table; ``embed`` is thread-safe.
 
-    ``workers`` texts are embedded at a time, each on one thread (default: one per CPU core).
+    ``workers`` passages are embedded at a time, each on one thread; a query runs on ``workers``
+    threads (default: one per CPU core).
     """
 
     def __init__(self, model_dir: Path, *, workers: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.inter_op_num_threads = 1
-        options.intra_op_num_threads = 1
-        options.log_severity_level = 3  # errors only; ORT otherwise warns about unused initialisers
-        self._passages, self._queries = (
-            ort.InferenceSession(str(Path(model_dir) / name), options, providers=["CPUExecutionProvider"])
-            for name in (PASSAGE_MODEL, QUERY_MODEL)
-        )
+        self.workers = max(1, workers or os.cpu_count() or 1)
+
+        def session(name: str, threads: int) -> Any:
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.inter_op_num_threads = 1
+            options.intra_op_num_threads = threads
+            options.log_severity_level = 3  # errors only; ORT otherwise warns about unused initialisers
+            return ort.InferenceSession(str(Path(model_dir) / name), options, providers=["CPUExecutionProvider"])
+
+        # Passages: one thread each, one worker per core. Queries come one at a time: all cores on each.
+        self._passages = session(PASSAGE_MODEL, 1)
+        self._queries = session(QUERY_MODEL, self.workers)
         # Read-only and mapped: the pages of the rows in use are shared with the OS cache, not copied.
         self._table = np.load(Path(model_dir) / EMBEDDINGS_FILE, mmap_mode="r")
         self._tokenizer = Tokenizer.from_file(str(Path(model_dir) / TOKENIZER_FILE))
@@ -68,7 +73,6 @@ class OnnxE5Runtime:
             raise ConfigError(f"{model_dir / TOKENIZER_FILE} has no </s> token; convert the model again")
         self._eos = int(eos)
         self.dim = int(self._table.shape[1])
-        self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="e5-onnx") if self.workers > 1 else None
 
     def token_ids(self, texts: Sequence[str], *, truncate: bool = True) -> list[list[int]]:
