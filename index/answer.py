@@ -241,7 +241,9 @@ def answer(
         RelatedService(id=g.id, title=g.title, url=g.url, authority=g.authority)
         for g in result.groups if g.kind == "service" and floor <= g.score < 1.0
     ][:MAX_SERVICES]
-    words = _content_words(searcher, question)
+    # In the form the search embeds and ranks (Uzbek Cyrillic in Latin), so that a Cyrillic question's
+    # stop words ("учун", "қандай") are recognised as the Latin ones are, and both score alike.
+    words = _content_words(searcher, searcher.query_form(question))
     if status == "found":
         pinned = [ps for ps in passages if ps.ref in reference["refs"]]
         # Words that only name the act and the article say nothing about which sentence answers.

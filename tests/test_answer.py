@@ -72,6 +72,20 @@ def test_topic_signal_rejects_an_everyday_question_the_evidence_lets_through(
     assert result.signals["coverage"] == evidence_only.signals["coverage"]
 
 
+@pytest.mark.parametrize(("latin", "cyrillic"), [
+    ("pasport olish uchun qanday hujjatlar kerak", "паспорт олиш учун қандай ҳужжатлар керак"),
+    ("haydovchilik guvohnomasini qanday almashtirsam boʻladi", "ҳайдовчилик гувоҳномасини қандай алмаштирсам бўлади"),
+])
+def test_a_cyrillic_question_is_as_confident_as_its_latin_form(
+    sample_searcher: HybridSearcher, latin: str, cyrillic: str
+) -> None:
+    # The content words are read in the form the search uses, so Cyrillic stop words ("учун",
+    # "қандай") are dropped as the Latin ones are instead of diluting the coverage.
+    a, b = answer(sample_searcher, latin), answer(sample_searcher, cyrillic)
+    assert a.signals["words"] == b.signals["words"]
+    assert a.signals["coverage"] == b.signals["coverage"] and a.confidence == b.confidence
+
+
 def test_calibration_set_separates(sample_searcher: HybridSearcher) -> None:
     rows = [json.loads(line) for line in CALIBRATION.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert sum(r["in_scope"] for r in rows) >= 20 and sum(not r["in_scope"] for r in rows) >= 15
