@@ -226,10 +226,16 @@ def run_bench(
     ``dev`` (the shared dev set) is scored too when most of its gold refs are in the index (uz-legal).
     """
     from index.embed import make_embedder
+    from index.embedder_choice import AUTO, fastest_installed, resolve_embedder
 
     if data_dir is None and corpus is None:
         raise ConfigError("give a corpus to ingest (--corpus) or a data directory with an index (--data-dir)",
                           code="bench_failed")
+    # auto: the embedder of --data-dir's index, else the one a new data directory would get.
+    if data_dir is not None:
+        embedder = resolve_embedder(embedder, data_dir)
+    elif embedder == AUTO:
+        embedder = fastest_installed()
     result: dict[str, Any] = {
         "kind": "bench", "name": name, "date": date.today().isoformat(), "embedder": embedder,
         "machine": _machine(),
