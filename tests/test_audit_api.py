@@ -15,6 +15,7 @@ from api.security import POLICY, Access
 from api.web.pages import STATIC_DIR
 from ingest.audit import audit_services
 from ingest.store import Store
+from tests.conftest import serve_app
 from xizmat.settings import Settings
 
 ADMIN = "admin-key-0123456789abcdef"
@@ -96,67 +97,36 @@ def test_the_page_and_its_assets_are_served_without_a_key(client: TestClient) ->
 
 @pytest.fixture(scope="module")
 def base_url(sample_index: Path) -> Iterator[str]:
-    import socket
-    import threading
-    import time
-
-    import httpx
-    import uvicorn
-
     from api.main import create_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     settings = Settings(data_dir=sample_index, admin_keys=(ADMIN,), rate_limit_per_minute=0,
                         auth_failures_per_minute=0)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    else:
-        pytest.fail(f"the app on {base} did not become ready")
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(settings)) as base:
+        yield base
 
 
-def test_the_page_asks_for_the_key_draws_the_chart_and_sorts(base_url: str) -> None:
-    import shutil
+def test_the_page_asks_for_the_key_draws_the_chart_and_sorts(base_url: str, browser: Any) -> None:
+    from playwright.sync_api import expect
 
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("Debian's chromium is not installed: run `make browser` (apt-get install chromium chromium-driver)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]' installs playwright")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            tab = browser.new_page(base_url=base_url)
-            tab.set_default_timeout(15_000)
-            tab.goto("/admin/audit")
-            tab.fill("#admin-key", "wrong-key-0123456789abcdef")
-            tab.click("#key-form button[type=submit]")
-            sync_api.expect(tab.locator("#status")).to_contain_text("unauthorized")
-            assert tab.evaluate("sessionStorage.getItem('xizmat.adminKey')") is None
-            tab.fill("#admin-key", ADMIN)
-            tab.click("#key-form button[type=submit]")
-            sync_api.expect(tab.locator("#rows tr")).to_have_count(60)
-            assert tab.evaluate("sessionStorage.getItem('xizmat.adminKey')") == ADMIN
-            assert tab.locator("#chart svg rect.bar").count() == tab.locator("#chart svg text").count() // 2 > 5
-            first = [float(x) for x in tab.locator("#rows tr td:first-child").all_inner_texts()]
-            assert first == sorted(first)
-            tab.click("#head th:first-child button")  # again: descending
-            again = [float(x) for x in tab.locator("#rows tr td:first-child").all_inner_texts()]
-            assert again == sorted(first, reverse=True)
-            tab.reload()  # the key is kept for the tab: the report loads again without typing it
-            sync_api.expect(tab.locator("#rows tr")).to_have_count(60)
-        finally:
-            browser.close()
+    tab = browser.new_page(base_url=base_url)
+    try:
+        tab.set_default_timeout(15_000)
+        tab.goto("/admin/audit")
+        tab.fill("#admin-key", "wrong-key-0123456789abcdef")
+        tab.click("#key-form button[type=submit]")
+        expect(tab.locator("#status")).to_contain_text("unauthorized")
+        assert tab.evaluate("sessionStorage.getItem('xizmat.adminKey')") is None
+        tab.fill("#admin-key", ADMIN)
+        tab.click("#key-form button[type=submit]")
+        expect(tab.locator("#rows tr")).to_have_count(60)
+        assert tab.evaluate("sessionStorage.getItem('xizmat.adminKey')") == ADMIN
+        assert tab.locator("#chart svg rect.bar").count() == tab.locator("#chart svg text").count() // 2 > 5
+        first = [float(x) for x in tab.locator("#rows tr td:first-child").all_inner_texts()]
+        assert first == sorted(first)
+        tab.click("#head th:first-child button")  # again: descending
+        again = [float(x) for x in tab.locator("#rows tr td:first-child").all_inner_texts()]
+        assert again == sorted(first, reverse=True)
+        tab.reload()  # the key is kept for the tab: the report loads again without typing it
+        expect(tab.locator("#rows tr")).to_have_count(60)
+    finally:
+        tab.close()

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +13,10 @@ import httpx
 import pytest
 
 from api.web import STATIC_DIR
-from tests.conftest import ROOT
+from tests.conftest import ROOT, serve_app
 
 LANGS = ("uz-Latn", "uz-Cyrl", "ru", "en")
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 STRINGS: dict[str, dict[str, str]] = json.loads((STATIC_DIR / "i18n.json").read_text(encoding="utf-8"))
 
 
@@ -59,44 +54,11 @@ def test_page_weight_is_under_200_kb(page: str, script: str) -> None:
 
 @pytest.fixture(scope="module")
 def base_url(sample_index: Path) -> Iterator[str]:
-    import uvicorn
-
     from api.main import create_app
     from xizmat.settings import settings_from_env
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(settings_from_env({}, data_dir=sample_index, rate_limit_per_minute=0))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    else:
-        pytest.fail(f"the app on {base} did not become ready")
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("Debian's chromium is not installed: run `make browser` (apt-get install chromium chromium-driver)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]' installs playwright")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with serve_app(create_app(settings_from_env({}, data_dir=sample_index, rate_limit_per_minute=0))) as base:
+        yield base
 
 
 def expect(locator: Any) -> Any:
@@ -148,16 +110,17 @@ def test_pick_a_suggestion_and_see_a_highlighted_cited_result(page: Any) -> None
 
 def test_the_interface_language_switches(page: Any) -> None:
     page.goto("/?hl=uz-Latn")
-    assert page.locator("h1").inner_text() == STRINGS["uz-Latn"]["search_heading"]
+    expect(page.locator("h1")).to_have_text(STRINGS["uz-Latn"]["search_heading"])
     for lang in ("ru", "uz-Cyrl", "en"):
         page.click(f".langs button[lang={lang}]")
-        assert page.locator("h1").inner_text() == STRINGS[lang]["search_heading"]
-        assert page.locator("html").get_attribute("lang") == lang
-        assert page.locator(f".langs button[lang={lang}]").get_attribute("aria-pressed") == "true"
-        assert page.locator("#f-kind option").first.inner_text() == STRINGS[lang]["kind_any"]
-        assert page.locator("#q").get_attribute("placeholder") == STRINGS[lang]["search_placeholder"]
+        # Retrying assertions: the page applies the language after the click's event handler.
+        expect(page.locator("h1")).to_have_text(STRINGS[lang]["search_heading"])
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        expect(page.locator(f".langs button[lang={lang}]")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#f-kind option").first).to_have_text(STRINGS[lang]["kind_any"])
+        expect(page.locator("#q")).to_have_attribute("placeholder", STRINGS[lang]["search_placeholder"])
     page.goto("/agent")  # the choice is remembered
-    assert page.locator("h1").inner_text() == STRINGS["en"]["agent_heading"]
+    expect(page.locator("h1")).to_have_text(STRINGS["en"]["agent_heading"])
 
 
 @pytest.mark.parametrize("lang,date,number", [
