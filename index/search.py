@@ -89,6 +89,14 @@ class FusionParams:
     long_thesaurus_weight: float = 1.0
     long_act_prior: float = 1.0
     act_prior_depth: int = 50
+    # Chapter routing: the same within an act, by the chapter's share of the top candidates (a question
+    # about dismissal is answered by the articles of one chapter, not by special regimes elsewhere).
+    chapter_prior: float = 0.0
+    long_chapter_prior: float = 2.0
+    # Heading re-scoring: × (1 + w × idf-weighted share of the article's title met by the query's tokens).
+    heading_weight: float = 0.0
+    long_heading_weight: float = 2.0
+    heading_depth: int = 100
     candidates: int = 200
     typo_max_tokens: int = 4
     mode: str = "rrf"  # "rrf" | "weighted" | "lexical" | "dense"
@@ -207,6 +215,7 @@ class HybridSearcher:
         # The topic signal of index.answer, fitted for this embedder (None when it has none).
         self.topic = topic if topic is not None else load_topic_model(embedder.id, embedder.dim)
         self._vectors: dict[str, np.ndarray] = {}
+        self._titles: dict[str, tuple[tuple[frozenset[str], float], ...]] = {}
         self.chunks: dict[int, Chunk] = {}
         for row in generation.iter_chunks():
             row["path"] = CitationPath(**row["path"])
@@ -281,6 +290,9 @@ class HybridSearcher:
         act_prior = self.params.long_act_prior if long_query else self.params.act_prior
         if act_prior > 0:
             chunk_scores = self._route_to_acts(chunk_scores, act_prior)
+        chapter_prior = self.params.long_chapter_prior if long_query else self.params.chapter_prior
+        if chapter_prior > 0:
+            chunk_scores = self._route_to_chapters(chunk_scores, chapter_prior)
         ref_scores: dict[str, float] = {}
         best: dict[str, int] = {}
         for chunk_id, score in chunk_scores.items():
@@ -291,6 +303,9 @@ class HybridSearcher:
                 ref_scores[ref] = score
                 best[ref] = chunk_id
         ranked = sorted(ref_scores.items(), key=lambda kv: -kv[1])
+        heading_weight = self.params.long_heading_weight if long_query else self.params.heading_weight
+        if heading_weight > 0 and ranked:
+            ranked = self._rescore_headings(ranked, tokens, weights, heading_weight)
         if resolution is not None and resolution.status == "found":
             top = (ranked[0][1] if ranked else 0.0) + 1.0
             pinned = [(r, top) for r in resolution.refs if self._ref_allowed(r, allowed)]
@@ -422,6 +437,64 @@ class HybridSearcher:
             i: s * (1.0 + act_prior * mass.get(self.chunks[i].ref.split("::", 1)[0], 0.0))
             for i, s in scores.items()
         }
+
+    def _route_to_chapters(self, scores: dict[int, float], chapter_prior: float) -> dict[int, float]:
+        """Boost candidates of the chapters that dominate the top of the ranking, like ``_route_to_acts``
+        one level down: score × (1 + chapter_prior × share of the chapter). Chunks outside any chapter
+        (acts divided into sections only) are left as they are."""
+        top = sorted(scores.items(), key=lambda kv: -kv[1])[: self.params.act_prior_depth]
+        total = sum(s for _, s in top) or 1.0
+        mass: dict[tuple[str, str], float] = defaultdict(float)
+        for chunk_id, score in top:
+            key = self._chapter_key(chunk_id)
+            if key[1]:
+                mass[key] += score / total
+        return {i: s * (1.0 + chapter_prior * mass.get(self._chapter_key(i), 0.0)) for i, s in scores.items()}
+
+    def _chapter_key(self, chunk_id: int) -> tuple[str, str]:
+        chunk = self.chunks[chunk_id]
+        return chunk.ref.split("::", 1)[0], chunk.path.chapter
+
+    def _rescore_headings(
+        self, ranked: list[tuple[str, float]], tokens: list[str], weights: list[float], heading_weight: float
+    ) -> list[tuple[str, float]]:
+        """Re-score the top ``heading_depth`` articles by how much of their title the query meets:
+        score × (1 + heading_weight × Σ_{t ∈ title ∩ query} w_t·idf(t) / Σ_{t ∈ title} idf(t)), with the
+        BM25 idf of the lexical index and the best of the article's titles (one per language). A title
+        names the article's subject in statutory terms, so a title met by the question (or by its
+        thesaurus terms) marks the article that is about it, not one that merely mentions its words."""
+        idf = {t: self._idf(t) for t in set(tokens) if t in self.lexical.vocabulary}
+        query: dict[str, float] = {}
+        for t, w in zip(tokens, weights):
+            if t in idf:
+                query[t] = max(query.get(t, 0.0), w * idf[t])
+        if not query:
+            return ranked
+
+        def share(ref: str) -> float:
+            return max((sum(query[t] for t in title if t in query) / mass for title, mass in self._title_tokens(ref)),
+                       default=0.0)
+
+        depth = self.params.heading_depth
+        head = [(r, s * (1.0 + heading_weight * share(r))) for r, s in ranked[:depth]]
+        head.sort(key=lambda kv: -kv[1])
+        return head + ranked[depth:]
+
+    def _idf(self, token: str) -> float:
+        df, n = self.lexical.vocabulary.get(token, 0), max(len(self.lexical), 1)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def _title_tokens(self, ref: str) -> tuple[tuple[frozenset[str], float], ...]:
+        """Analysed tokens of an article's titles (the heading after "N-modda." / "статья N.") with their
+        idf mass, one per language version of the article; cached per article."""
+        cached = self._titles.get(ref)
+        if cached is None:
+            chunks = (self.chunks[i] for i in self.by_ref.get(ref, ()))
+            titles = sorted({(c.lang, c.heading.split(". ", 1)[1]) for c in chunks if ". " in c.heading})
+            analysed = (frozenset(DEFAULT_ANALYZER.analyze(title, lang=lang)) for lang, title in titles)
+            cached = tuple((t, m) for t in analysed if (m := sum(self._idf(x) for x in t)) > 0)
+            self._titles[ref] = cached
+        return cached
 
     def _allowed(self, f: SearchFilters) -> set[int]:
         allowed = set()

@@ -119,6 +119,13 @@ def test_missing_file_and_unknown_config(tmp_path: Path) -> None:
     assert config_params(str(tmp_path / "p.json")).rrf_k == 10
 
 
+@pytest.mark.parametrize("config", ["bm25", "dense", "naive-rrf"])
+def test_baselines_leave_out_routing_and_heading_rescoring(config: str) -> None:
+    params = config_params(config)
+    assert params.long_act_prior == params.long_chapter_prior == params.long_heading_weight == 0.0
+    assert config_params("default").long_chapter_prior > 0 and config_params("default").long_heading_weight > 0
+
+
 def _toy(n: int, *, good: bool) -> tuple[list[Qrel], list[ScoredDoc]]:
     qrels = [Qrel(f"q{i}", f"gold{i}", 1) for i in range(n)]
     run = [ScoredDoc(f"q{i}", f"gold{i}" if good else f"noise{i}", 2.0) for i in range(n)]

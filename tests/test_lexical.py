@@ -168,3 +168,63 @@ def test_thesaurus_adds_statutory_terms_at_lower_weight() -> None:
     assert weights[tokens.index("haq")] == 0.5
     ru_tokens, _ = thesaurus.expand(analyze_query("уволили"))
     assert set(analyze("расторжение трудового договора", lang="ru")) <= set(ru_tokens)
+
+
+PREFIX_RULES = (
+    "uz\tqamash*\t->\tozodlikdan mahrum qilish\tuz\n"
+    "uz\tishdan hayda*\t->\tmehnat shartnomasini bekor qilish\tuz\n"
+    "uz\toʻgʻirla*\t->\toʻgʻrilik\tuz\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "statutory"),
+    [
+        ("qoʻshnim meni qamashdi", "ozodlikdan mahrum qilish"),  # qamash* : a verb form the lemmatiser keeps
+        ("rahbar meni ishdan haydashdi", "mehnat shartnomasini bekor qilish"),
+        ("sumkamni oʻgʻirlashdi", "oʻgʻrilik"),
+    ],
+)
+def test_thesaurus_prefix_words_match_verb_forms(tmp_path: Path, query: str, statutory: str) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_text(PREFIX_RULES, encoding="utf-8")
+    tokens, _ = load_thesaurus(path).expand(analyze_query(query))
+    assert set(analyze(statutory, lang="uz-Latn")) <= set(tokens)
+
+
+@pytest.mark.parametrize(
+    ("query", "statutory"),
+    [
+        ("oʻgʻirlamoq", "oʻgʻrilik"),  # the Criminal Code's spelling of theft (the rule said oʻgʻirlik)
+        ("кража", "oʻgʻrilik"),
+        ("ajrashish", "nikohdan ajratish"),  # the Family Code's word for divorce
+        ("развод", "nikohdan ajratish"),
+    ],
+)
+def test_shipped_thesaurus_points_to_the_corpus_spelling(query: str, statutory: str) -> None:
+    tokens, _ = load_thesaurus().expand(analyze_query(query))
+    assert set(analyze(statutory, lang="uz-Latn")) <= set(tokens)
+
+
+def test_thesaurus_prefix_needs_the_rest_of_its_phrase(tmp_path: Path) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_text("uz\tishdan ket*\t->\txodimning tashabbusi\tuz\n", encoding="utf-8")
+    thesaurus = load_thesaurus(path)
+    assert "tashabbus" not in "".join(thesaurus.expand(analyze_query("uyga ketmoqchiman"))[0])
+    assert set(analyze("xodimning tashabbusi", lang="uz-Latn")) <= set(
+        thesaurus.expand(analyze_query("ishdan ketmoqchiman"))[0])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "uz\tqamash*\t<->\tqamoq\tuz",  # a prefix cannot be added, so not in a two-way rule
+        "uz\tqamoq\t->\tqamash*\tuz",
+        "uz\tqa*\t->\tqamoq\tuz",  # too short to mean anything
+    ],
+)
+def test_thesaurus_rejects_misplaced_or_short_prefixes(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="prefix"):
+        load_thesaurus(path)

@@ -176,3 +176,35 @@ def test_language_filter_ranks_through_translations(sample_searcher: HybridSearc
         thesaurus=sample_searcher.thesaurus,
     )
     assert "law-appeals.uz-latn" not in [g.id for g in without.search(question, k=3, filters=SearchFilters(lang="uz")).groups]
+
+
+def test_chapter_routing_lifts_the_chapter_that_dominates_the_top(sample_searcher: HybridSearcher) -> None:
+    # Three of five equal candidates in one chapter: × (1 + 2 × 3/5); one in another: × (1 + 2 × 1/5);
+    # a chunk outside any chapter keeps its score.
+    from collections import defaultdict
+
+    chapters: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for chunk in sample_searcher.chunks.values():
+        if chunk.path.chapter:
+            chapters[(chunk.ref.split("::", 1)[0], chunk.path.chapter)].append(chunk.id)
+    big = next(ids for ids in chapters.values() if len(ids) >= 3)
+    small = next(ids for ids in chapters.values() if ids is not big)
+    plain = next(c.id for c in sample_searcher.chunks.values() if not c.path.chapter)
+    scores = {big[0]: 1.0, big[1]: 1.0, big[2]: 1.0, small[0]: 1.0, plain: 1.0}
+    routed = sample_searcher._route_to_chapters(scores, 2.0)
+    assert routed[big[0]] == pytest.approx(2.2)
+    assert routed[small[0]] == pytest.approx(1.4)
+    assert routed[plain] == 1.0
+
+
+def test_heading_rescoring_puts_the_article_titled_by_the_question_first(sample_searcher: HybridSearcher) -> None:
+    # Article 12's Uzbek title, "Murojaatlarni koʻrib chiqish muddatlari", is met entirely by the query:
+    # × (1 + 1 × 1); article 5's title ("... koʻrib chiqishning asosiy prinsiplari") only in part.
+    from index.analysis import analyze_query
+
+    tokens = analyze_query("murojaatlarni koʻrib chiqish muddatlari qanday")
+    ranked = [("law-appeals::5", 1.0), ("law-appeals::12", 1.0), ("law-appeals::1", 0.5)]
+    rescored = sample_searcher._rescore_headings(ranked, tokens, [1.0] * len(tokens), 1.0)
+    assert rescored[0] == ("law-appeals::12", pytest.approx(2.0))
+    assert rescored[1][0] == "law-appeals::5" and 1.0 < rescored[1][1] < 2.0
+    assert sample_searcher._rescore_headings(ranked, [], [], 1.0) == ranked
