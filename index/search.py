@@ -14,7 +14,7 @@ import logging
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -428,32 +428,33 @@ class HybridSearcher:
     def _route_to_acts(self, scores: dict[int, float], act_prior: float) -> dict[int, float]:
         """Boost candidates of the acts that dominate the top of the ranking (a question about wages
         is mostly answered by the Labour Code): score × (1 + act_prior × share of the act)."""
-        top = sorted(scores.items(), key=lambda kv: -kv[1])[: self.params.act_prior_depth]
-        total = sum(s for _, s in top) or 1.0
-        mass: dict[str, float] = defaultdict(float)
-        for chunk_id, score in top:
-            mass[self.chunks[chunk_id].ref.split("::", 1)[0]] += score / total
-        return {
-            i: s * (1.0 + act_prior * mass.get(self.chunks[i].ref.split("::", 1)[0], 0.0))
-            for i, s in scores.items()
-        }
+        return self._route(scores, act_prior, lambda chunk: chunk.ref.split("::", 1)[0])
 
     def _route_to_chapters(self, scores: dict[int, float], chapter_prior: float) -> dict[int, float]:
-        """Boost candidates of the chapters that dominate the top of the ranking, like ``_route_to_acts``
-        one level down: score × (1 + chapter_prior × share of the chapter). Chunks outside any chapter
-        (acts divided into sections only) are left as they are."""
+        """The same one level down, by chapter within an act. Chunks outside any chapter (acts divided
+        into sections only) are left as they are."""
+        return self._route(
+            scores, chapter_prior,
+            lambda chunk: (chunk.ref.split("::", 1)[0], chunk.path.chapter) if chunk.path.chapter else None,
+        )
+
+    def _route(
+        self, scores: dict[int, float], prior: float, group: Callable[[Chunk], Hashable | None]
+    ) -> dict[int, float]:
+        """score × (1 + prior × the share of the chunk's group in the top ``act_prior_depth`` scores);
+        a chunk whose group is None keeps its score."""
         top = sorted(scores.items(), key=lambda kv: -kv[1])[: self.params.act_prior_depth]
         total = sum(s for _, s in top) or 1.0
-        mass: dict[tuple[str, str], float] = defaultdict(float)
+        mass: dict[Hashable, float] = defaultdict(float)
         for chunk_id, score in top:
-            key = self._chapter_key(chunk_id)
-            if key[1]:
+            key = group(self.chunks[chunk_id])
+            if key is not None:
                 mass[key] += score / total
-        return {i: s * (1.0 + chapter_prior * mass.get(self._chapter_key(i), 0.0)) for i, s in scores.items()}
-
-    def _chapter_key(self, chunk_id: int) -> tuple[str, str]:
-        chunk = self.chunks[chunk_id]
-        return chunk.ref.split("::", 1)[0], chunk.path.chapter
+        out = {}
+        for i, s in scores.items():
+            key = group(self.chunks[i])
+            out[i] = s * (1.0 + prior * mass.get(key, 0.0)) if key is not None else s
+        return out
 
     def _rescore_headings(
         self, ranked: list[tuple[str, float]], tokens: list[str], weights: list[float], heading_weight: float
