@@ -486,12 +486,12 @@ class HybridSearcher:
         return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
     def _title_tokens(self, ref: str) -> tuple[tuple[frozenset[str], float], ...]:
-        """Analysed tokens of an article's titles (the heading after "N-modda." / "статья N.") with their
-        idf mass, one per language version of the article; cached per article."""
+        """Analysed tokens of an article's titles (see ``_subject_line``) with their idf mass, one per
+        language version of the article; cached per article."""
         cached = self._titles.get(ref)
         if cached is None:
             chunks = (self.chunks[i] for i in self.by_ref.get(ref, ()))
-            titles = sorted({(c.lang, c.heading.split(". ", 1)[1]) for c in chunks if ". " in c.heading})
+            titles = sorted({(c.lang, _subject_line(c)) for c in chunks})
             analysed = (frozenset(DEFAULT_ANALYZER.analyze(title, lang=lang)) for lang, title in titles)
             cached = tuple((t, m) for t in analysed if (m := sum(self._idf(x) for x in t)) > 0)
             self._titles[ref] = cached
@@ -555,6 +555,19 @@ class HybridSearcher:
             highlights=_highlights(chunk.text, chunk.lang, tokens), score=round(score, 6),
             path=chunk.path.as_dict(),
         )
+
+
+def _subject_line(chunk: Chunk) -> str:
+    """What a passage is about, in the document's own words: the article's title (the heading after
+    "N-modda." / "статья N."); for a passage without one (a numbered point of a regulation, a section
+    of a service description) its act's title with its chapter's title and any label that is not a
+    number ("Kerakli hujjatlar"), so that untitled passages compete with titled articles on equal terms."""
+    if ". " in chunk.heading:
+        return chunk.heading.split(". ", 1)[1]
+    path = chunk.path
+    chapter = path.chapter.split(". ", 1)[1] if ". " in path.chapter else ""
+    label = "" if any(ch.isdigit() for ch in path.article) else path.article
+    return " ".join(part for part in (path.act, chapter, label) if part)
 
 
 @lru_cache(maxsize=200_000)

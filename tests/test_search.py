@@ -208,3 +208,24 @@ def test_heading_rescoring_puts_the_article_titled_by_the_question_first(sample_
     assert rescored[0] == ("law-appeals::12", pytest.approx(2.0))
     assert rescored[1][0] == "law-appeals::5" and 1.0 < rescored[1][1] < 2.0
     assert sample_searcher._rescore_headings(ranked, [], [], 1.0) == ranked
+
+
+def test_untitled_passages_are_rescored_by_their_act_chapter_and_label(sample_searcher: HybridSearcher) -> None:
+    # A point of the passport regulation and a service's "Kerakli hujjatlar" section have no title of
+    # their own; without one they lost to any titled article whose title says "documents" (2026-12-06).
+    from index.search import _subject_line
+
+    point = next(c for c in sample_searcher.chunks.values() if c.ref == "reg-passport-id::2" and c.lang == "uz-Latn")
+    assert _subject_line(point) == "Pasport nizomi Umumiy qoidalar"
+    section = next(c for c in sample_searcher.chunks.values()
+                   if c.ref == "svc-id-card::documents" and c.lang == "uz-Latn")
+    assert _subject_line(section) == "ID-karta olish yoki almashtirish Kerakli hujjatlar"
+    titled = next(c for c in sample_searcher.chunks.values() if c.ref == "law-state-pensions::11")
+    assert _subject_line(titled) == "Pensiya tayinlash uchun zarur hujjatlar"
+
+
+def test_a_passport_question_is_answered_by_passport_documents_not_by_other_documents(
+    sample_searcher: HybridSearcher,
+) -> None:
+    works = _works(sample_searcher, "pasport olish uchun qanday hujjatlar kerak", k=1)
+    assert works[0] in {"svc-id-card", "svc-foreign-passport", "reg-passport-id"}, works
