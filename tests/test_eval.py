@@ -209,7 +209,7 @@ def test_eval_run_json_on_the_sample_set(sample_index: Path, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert isinstance(data["n"], int) and data["n"] >= 150
-    assert list(data["metrics"]) == MEASURE_NAMES == ["nDCG@10", "RR@10", "R@5", "R@10", "R@100", "P@5", "AP"]
+    assert list(data["metrics"]) == MEASURE_NAMES == ["nDCG@10", "RR@10", "R@5", "R@10", "Success@10", "R@100", "P@5", "AP"]
     assert {"uz-Latn", "uz-Cyrl", "ru", "en"} == set(data["by_lang"])
     assert data["metrics"]["nDCG@10"] > 0.3
     assert (tmp_path / "default" / "run.trec").is_file()
