@@ -263,11 +263,11 @@ class HybridSearcher:
         filters = filters or SearchFilters()
         guess = detect_language(text)
         ranking = self._rank(text, filters=filters, limit=max(200, k * page * 5), prefer_lang=guess.lang)
-        groups = self._group(ranking, passages_per_group)
         start = (page - 1) * k
+        groups, total = self._group(ranking, passages_per_group, start=start, stop=start + k)
         return SearchResult(
-            query_id=uuid.uuid4().hex, lang=guess.tag, script=guess.script, groups=groups[start : start + k],
-            total_groups=len(groups), reference=_resolution_dict(ranking.resolution), refs=ranking.refs,
+            query_id=uuid.uuid4().hex, lang=guess.tag, script=guess.script, groups=groups,
+            total_groups=total, reference=_resolution_dict(ranking.resolution), refs=ranking.refs,
         )
 
     def rank_refs(
@@ -525,24 +525,26 @@ class HybridSearcher:
     def _ref_allowed(self, ref: str, allowed: set[int] | None) -> bool:
         return allowed is None or any(i in allowed for i in self.by_ref.get(ref, ()))
 
-    def _group(self, ranking: _Ranking, per_group: int) -> list[Group]:
-        groups: dict[str, dict[str, Any]] = {}
+    def _group(self, ranking: _Ranking, per_group: int, *, start: int, stop: int) -> tuple[list[Group], int]:
+        """The groups ``start:stop`` of the ranking (documents or services, best first), each with the
+        passages of its best ``per_group`` articles, and the number of groups in all. Passages (and their
+        highlights, most of a search's time) are made for the groups returned only."""
+        groups: dict[str, tuple[float, list[tuple[str, float]]]] = {}
         for ref, score in ranking.refs:
-            doc_id = ranking.docs[ref]
-            g = groups.setdefault(doc_id, {"score": score, "passages": []})
-            if len(g["passages"]) < per_group:
-                chunk = self._best_chunk(ref, doc_id, ranking.tokens)
-                g["passages"].append(self._passage(chunk, score, ranking.tokens))
+            _, refs = groups.setdefault(ranking.docs[ref], (score, []))
+            if len(refs) < per_group:
+                refs.append((ref, score))
         out = []
-        for doc_id, g in groups.items():
+        for doc_id, (score, refs) in list(groups.items())[start:stop]:
             d = self.documents[doc_id]
+            passages = [self._passage(self._best_chunk(ref, doc_id, ranking.tokens), s, ranking.tokens) for ref, s in refs]
             out.append(
                 Group(
                     id=doc_id, kind=d["kind"], title=d["title"], url=d["url"], status=d["status"],
-                    score=round(g["score"], 6), passages=g["passages"], lang=d["lang"], authority=d["authority"],
+                    score=round(score, 6), passages=passages, lang=d["lang"], authority=d["authority"],
                 )
             )
-        return out
+        return out, len(groups)
 
     def _best_chunk(self, ref: str, doc_id: str, tokens: set[str]) -> Chunk:
         """Of an article's chunks in one document, the one matching most query tokens."""
@@ -575,15 +577,22 @@ def _word_tokens(word: str, lang: str) -> tuple[str, ...]:
     return tuple(DEFAULT_ANALYZER.analyze(word, lang=lang))
 
 
+@lru_cache(maxsize=8192)
+def _word_spans(text: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Each distinct word of ``text`` with its [start, end) offsets (cached: the same passages come back)."""
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for m in _WORD.finditer(text):
+        spans[m.group(0)].append((m.start(), m.end()))
+    return {word: tuple(found) for word, found in spans.items()}
+
+
 def _highlights(text: str, lang: str, tokens: set[str]) -> list[list[int]]:
     """[start, end) offsets of the words in ``text`` whose analysis meets the query tokens."""
     if not tokens:
         return []
-    spans = []
-    for m in _WORD.finditer(text):
-        if any(t in tokens for t in _word_tokens(m.group(0), lang)):
-            spans.append([m.start(), m.end()])
-    return spans
+    hits = [span for word, spans in _word_spans(text).items()
+            if not tokens.isdisjoint(_word_tokens(word, lang)) for span in spans]
+    return [list(span) for span in sorted(hits)]
 
 
 def _resolution_dict(resolution: Resolution | None) -> dict[str, Any] | None:
