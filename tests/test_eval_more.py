@@ -213,3 +213,20 @@ def test_the_real_readme_has_the_markers() -> None:
 def test_new_commands_end_their_help_with_an_example(args: list[str]) -> None:
     result = CliRunner().invoke(cli, [*args, "--help"])
     assert result.exit_code == 0 and "Example:" in result.output and "xizmat " + " ".join(args) in result.output
+
+
+def test_search_latency_embeds_every_timed_query_after_a_warm_pass() -> None:
+    from eval.retrieval import search_latency
+
+    calls: list[str] = []
+
+    class Searcher:
+        def search(self, text: str, *, k: int) -> None:
+            calls.append(f"search {text} k={k}")
+
+        def clear_query_vectors(self) -> None:
+            calls.append("clear")
+
+    figures = search_latency(Searcher(), ["a", "b"])  # type: ignore[arg-type]
+    assert calls == ["search a k=10", "search b k=10", "clear", "search a k=10", "clear", "search b k=10"]
+    assert set(figures) == {"p50", "p95", "max"} and 0 <= figures["p50"] <= figures["max"]

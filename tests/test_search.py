@@ -229,3 +229,10 @@ def test_a_passport_question_is_answered_by_passport_documents_not_by_other_docu
 ) -> None:
     works = _works(sample_searcher, "pasport olish uchun qanday hujjatlar kerak", k=1)
     assert works[0] in {"svc-id-card", "svc-foreign-passport", "reg-passport-id"}, works
+
+
+def test_clearing_query_vectors_embeds_the_query_again(sample_searcher: HybridSearcher) -> None:
+    sample_searcher.search("pasport olish", k=1)
+    assert HybridSearcher.query_form("pasport olish") in sample_searcher._vectors
+    sample_searcher.clear_query_vectors()
+    assert not sample_searcher._vectors
