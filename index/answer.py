@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 NoAnswerReason = Literal["no_such_article", "no_such_act", "ambiguous_act", "low_confidence"]
 ARTICLE_WEIGHT = 0.5
 SERVICE_SHARE = 0.8
+RELATED_GROUPS = 3
 MAX_SERVICES = 3
 _WORDS = re.compile(r"[^\W_]+(?:['ʻʼ’‘`´][^\W_]+)*")
 # A sentence ends at . ! ? ; before a capital, a digit or an opening quote; points are lines.
@@ -234,13 +235,14 @@ def answer(
         return Answer(query_id=query_id, no_answer=True, reason=reason, message=message, confidence=1.0,
                       candidates=candidates)
     passages = sorted((ps for g in result.groups for ps in g.passages), key=lambda ps: -ps.score)
-    # Related services: those scoring near the best unpinned result (a pinned reference scores above 1).
-    unpinned = [g.score for g in result.groups if g.score < 1.0]
-    floor = SERVICE_SHARE * max(unpinned, default=0.0)
-    services = [
-        RelatedService(id=g.id, title=g.title, url=g.url, authority=g.authority)
-        for g in result.groups if g.kind == "service" and floor <= g.score < 1.0
-    ][:MAX_SERVICES]
+    # Related services: the services among the top unpinned groups (a pinned reference scores above 1),
+    # those scoring near the best of them. Not near the best group: heading re-scoring lifts a law article
+    # met by the question's words well above the service that carries it out.
+    near_top = [g for g in result.groups if g.score < 1.0][:RELATED_GROUPS]
+    offered = [g for g in near_top if g.kind == "service"]
+    floor = SERVICE_SHARE * max((g.score for g in offered), default=0.0)
+    services = [RelatedService(id=g.id, title=g.title, url=g.url, authority=g.authority)
+                for g in offered if g.score >= floor][:MAX_SERVICES]
     # In the form the search embeds and ranks (Uzbek Cyrillic in Latin), so that a Cyrillic question's
     # stop words ("учун", "қандай") are recognised as the Latin ones are, and both score alike.
     words = _content_words(searcher, searcher.query_form(question))
