@@ -19,6 +19,8 @@ def _works(searcher: HybridSearcher, query: str, k: int = 3, **filters: str) -> 
         ("pasport olish", {"svc-id-card", "svc-foreign-passport", "reg-passport-id"}),
         ("пасспорт олиш", {"svc-id-card", "svc-foreign-passport", "reg-passport-id"}),  # uz-Cyrl with a typo
         ("паспорт для выезда за границу", {"svc-foreign-passport", "reg-passport-id"}),
+        ("как получить загранпаспорт", {"svc-foreign-passport"}),  # one word for it; no Russian version
+        ("пенсия по инвалидности", {"svc-disability-pension"}),  # an Uzbek-only service
         ("oʻlim guvohnomasi", {"svc-death-registration"}),
         ("olim guvohnomasi", {"svc-death-registration"}),  # apostrophe dropped
         ("nikohdan ajralish", {"svc-divorce", "reg-civil-status"}),
