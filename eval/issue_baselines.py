@@ -119,6 +119,7 @@ def dense_rank(vectors: np.ndarray, query: np.ndarray, k: int) -> list[int]:
 
 
 def score(rankings: Sequence[Sequence[str]], questions: Sequence[Question]) -> dict[str, np.ndarray]:
+    """Per-question values of each metric."""
     return {m: np.asarray([f(r, set(q.gold)) for r, q in zip(rankings, questions, strict=True)])
             for m, f in METRICS.items()}
 
@@ -137,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("XIZMAT_DATA_DIR", "data")),
                         help="a data directory whose models/ holds (or will hold) the converted e5-onnx model")
     args = parser.parse_args(argv)
+    if not args.corpus.is_dir() or not args.gold.is_file():
+        print(f"{args.corpus} or {args.gold} is absent: this needs ../shared beside the checkout", file=sys.stderr)
+        return 1
     started = time.perf_counter()
     keys, texts = load_articles(args.corpus)
     questions = load_questions(args.gold)
