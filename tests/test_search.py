@@ -24,6 +24,7 @@ def _works(searcher: HybridSearcher, query: str, k: int = 3, **filters: str) -> 
         ("oʻlim guvohnomasi", {"svc-death-registration"}),
         ("olim guvohnomasi", {"svc-death-registration"}),  # apostrophe dropped
         ("nikohdan ajralish", {"svc-divorce", "reg-civil-status"}),
+        ("erim bilan ajrashmoqchiman", {"svc-divorce"}),  # a verb form: the thesaurus prefix ajrash*
         ("регистрация брака", {"svc-marriage-registration", "reg-civil-status"}),
         ("никоҳни қайд этиш", {"svc-marriage-registration", "reg-civil-status"}),
         ("водительское удостоверение", {"svc-driving-licence", "reg-driving-vehicles"}),
