@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -181,9 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{'inside' if lo <= ISSUE[name]['nDCG@10'] <= hi else 'outside'} ours")
     print(f"total {time.perf_counter() - started:.0f}s")
     if args.json:
-        payload = {name: {m: {"mean": float(v.mean()), "ci95": bootstrap_ci(v), "per_question": v.tolist()}
-                          for m, v in result.items()} | {"issue": ISSUE.get(name)}
-                   for name, result in results.items()}
+        payload: dict[str, dict[str, Any]] = {
+            name: {m: {"mean": float(v.mean()), "ci95": bootstrap_ci(v), "per_question": v.tolist()}
+                   for m, v in result.items()} | {"issue": ISSUE.get(name)}
+            for name, result in results.items()}
         args.json.write_text(json.dumps({
             "questions": [q.id for q in questions], "articles": len(keys), "embedder": embedder.id,
             "max_tokens": embedder.max_tokens, "truncated_articles": over, "rrf_k": RRF_K, "depth": DEPTH,

@@ -13,33 +13,37 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
 
 __all__ = ["Ranking", "reciprocal_rank_fusion", "weighted_fusion"]
 
 logger = logging.getLogger(__name__)
 
-Ranking = Sequence[tuple[int, float]]  # (chunk id, score), best first
+Id = TypeVar("Id", bound=Hashable)
+Ranking = Sequence[tuple[Id, float]]  # (id, score), best first: chunk ids in search, article keys in eval
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Ranking], weights: Sequence[float], *, k: float) -> dict[int, float]:
+def reciprocal_rank_fusion(
+    rankings: Sequence[Ranking[Id]], weights: Sequence[float], *, k: float
+) -> dict[Id, float]:
     """Σ w / (k + rank) over the lists each id appears in (rank from 1)."""
     if len(rankings) != len(weights):
         raise ValueError(f"{len(weights)} weights for {len(rankings)} rankings; give one per ranking")
     if not k > 0 or not math.isfinite(k):
         raise ValueError(f"rrf k={k} must be a positive finite number (60 is the usual value)")
-    scores: dict[int, float] = defaultdict(float)
+    scores: dict[Id, float] = defaultdict(float)
     for hits, w in zip(rankings, weights):
         for rank, (i, _) in enumerate(hits, start=1):
             scores[i] += w / (k + rank)
     return scores
 
 
-def weighted_fusion(rankings: Sequence[Ranking], weights: Sequence[float]) -> dict[int, float]:
+def weighted_fusion(rankings: Sequence[Ranking[Id]], weights: Sequence[float]) -> dict[Id, float]:
     """Σ w · min-max-normalised score; a list whose scores are all equal gives each of its ids ``w``."""
     if len(rankings) != len(weights):
         raise ValueError(f"{len(weights)} weights for {len(rankings)} rankings; give one per ranking")
-    scores: dict[int, float] = defaultdict(float)
+    scores: dict[Id, float] = defaultdict(float)
     for hits, w in zip(rankings, weights):
         if not hits:
             continue
