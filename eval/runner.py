@@ -25,17 +25,20 @@ __all__ = ["CONFIGS", "RunOutput", "config_params", "percentiles", "ranked_run",
 
 logger = logging.getLogger(__name__)
 
-# The baselines (bm25, dense, naive-rrf) leave out every re-ranking step: routing and heading re-scoring.
-_PLAIN = {"act_prior": 0.0, "long_act_prior": 0.0, "chapter_prior": 0.0, "long_chapter_prior": 0.0,
-          "heading_weight": 0.0, "long_heading_weight": 0.0}
+def _plain(p: FusionParams) -> FusionParams:
+    """The baselines (bm25, dense, naive-rrf) leave out every re-ranking step: routing and headings."""
+    return replace(p, act_prior=0.0, long_act_prior=0.0, chapter_prior=0.0, long_chapter_prior=0.0,
+                   heading_weight=0.0, long_heading_weight=0.0)
+
+
 CONFIGS: dict[str, Callable[[FusionParams], FusionParams]] = {
     "default": lambda p: p,
-    "bm25": lambda p: replace(p, mode="lexical", thesaurus_weight=0.0, long_thesaurus_weight=0.0, **_PLAIN),
+    "bm25": lambda p: replace(_plain(p), mode="lexical", thesaurus_weight=0.0, long_thesaurus_weight=0.0),
     "lexical": lambda p: replace(p, mode="lexical"),
-    "dense": lambda p: replace(p, mode="dense", **_PLAIN),
+    "dense": lambda p: replace(_plain(p), mode="dense"),
     "naive-rrf": lambda p: replace(
-        p, mode="rrf", rrf_k=60.0, long_rrf_k=60.0, lexical_weight=1.0, dense_weight=1.0, long_lexical_weight=1.0,
-        long_dense_weight=1.0, thesaurus_weight=0.0, long_thesaurus_weight=0.0, **_PLAIN),
+        _plain(p), mode="rrf", rrf_k=60.0, long_rrf_k=60.0, lexical_weight=1.0, dense_weight=1.0,
+        long_lexical_weight=1.0, long_dense_weight=1.0, thesaurus_weight=0.0, long_thesaurus_weight=0.0),
     "weighted": lambda p: replace(p, mode="weighted"),
 }
 CONFIG_HELP = {
