@@ -541,7 +541,7 @@ class HybridSearcher:
         out = []
         for doc_id, (score, refs) in list(groups.items())[start:stop]:
             d = self.documents[doc_id]
-            passages = [self._passage(self._best_chunk(ref, doc_id, ranking.tokens), s, ranking.tokens) for ref, s in refs]
+            passages = [self._best_passage(ref, doc_id, s, ranking.tokens) for ref, s in refs]
             out.append(
                 Group(
                     id=doc_id, kind=d["kind"], title=d["title"], url=d["url"], status=d["status"],
@@ -550,16 +550,15 @@ class HybridSearcher:
             )
         return out, len(groups)
 
-    def _best_chunk(self, ref: str, doc_id: str, tokens: set[str]) -> Chunk:
-        """Of an article's chunks in one document, the one matching most query tokens."""
+    def _best_passage(self, ref: str, doc_id: str, score: float, tokens: set[str]) -> Passage:
+        """Of an article's chunks in one document, the one matching most query tokens (the first of
+        equals), highlighted once."""
         candidates = [self.chunks[i] for i in self.by_ref[ref] if self.chunks[i].doc_id == doc_id]
-        return max(candidates, key=lambda c: (len(_highlights(c.text, c.lang, tokens)), -c.seq))
-
-    def _passage(self, chunk: Chunk, score: float, tokens: set[str]) -> Passage:
+        highlights, chunk = max(((_highlights(c.text, c.lang, tokens), c) for c in candidates),
+                                key=lambda hc: (len(hc[0]), -hc[1].seq))
         return Passage(
             chunk_id=chunk.id, ref=chunk.ref, doc_id=chunk.doc_id, text=chunk.text, citation=chunk.citation,
-            highlights=_highlights(chunk.text, chunk.lang, tokens), score=round(score, 6),
-            path=chunk.path.as_dict(),
+            highlights=highlights, score=round(score, 6), path=chunk.path.as_dict(),
         )
 
 
